@@ -1,0 +1,172 @@
+"""Article pages: HTML in, `Article` out.
+
+Known body containers (SITE.md: the old `#cmsArticleContent`/`<ucapcontent>` template, the newer
+`div.contText` and `div.artleft`, the `.TRS_Editor` and `#zoom` of the platform's other sites)
+are tried first; a page with none of them goes to the generic main-text method
+(`generic.main_blocks`), and the article records which path produced it. Either way the same
+DOM pruning and line rules strip navigation, widgets and every footer variant.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from parsel import Selector
+
+from govcrawler.extract import generic
+from govcrawler.extract.blocks import Block, blocks_of, media_of
+from govcrawler.extract.model import Article, ExtractionError
+from govcrawler.extract.text import clean_text, comparable_text, strip_boilerplate
+from govcrawler.extract.urls import article_ref
+
+# (template name, selector of the body container), most specific first.
+KNOWN_CONTAINERS: tuple[tuple[str, str], ...] = (
+    ("cmsArticleContent", "#cmsArticleContent ucapcontent"),
+    ("cmsArticleContent", "#cmsArticleContent"),
+    ("contText", "div.contText"),
+    ("artleft", "div.artleft .TRS_Editor"),
+    ("artleft", "div.artleft"),
+    ("TRS_Editor", ".TRS_Editor"),
+    ("zoom", "#zoom"),
+)
+# Page furniture removed before anything is read: never article text on any template.
+_FURNITURE = (
+    "script, style, noscript, template, iframe, form, select, button, nav, header, footer, "
+    "input, textarea, #articleattribute, [id*=footer], [class*=footer], [class*=share], "
+    "[id*=share], [class*=print], [class*=fontsize], [class*=font-size], [class*=breadcrumb], "
+    "[class*=crumb], [id*=page_div], [class*=menu], [id*=menu], [class*=nav], [id*=nav], "
+    "[class*=lang], [class*=toolbar]"
+)
+_UPDATED = re.compile(r"Updated\s*[:：]\s*(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})", re.IGNORECASE)
+_PUBDATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_TITLE_SUFFIX = re.compile(r"\s*[-_|–—]\s*(?:Sichuan|四川)[^-_|–—]*$")
+_HEADINGS = "ucaptitle, h1, [class*=title] h2, h2, h3, [class*=title]"
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def article_from_page(html: str, url: str, column_name: str | None = None) -> Article:
+    """The article on an article page; raises `ExtractionError` if it has no title or body.
+
+    `url` is the canonical URL the page was fetched from; `column_name` a label learned from
+    the navigation, used when the page carries no `ColumnName` meta tag.
+    """
+    if not html.strip():
+        raise ExtractionError(url, "empty page")
+    page = Selector(text=html)
+    title = _title(page)
+    published_on, date_source = _published_on(page, url)
+    page.css(_FURNITURE).drop()
+    _drop_headline(page, title)
+    template, container = _container(page)
+    if container is not None:
+        blocks, path = blocks_of(container), "container"
+    else:
+        blocks, path = generic.main_blocks(page), "generic"
+    body, captions, images, attachments = _content(blocks, url, title)
+    if not title:
+        raise ExtractionError(url, "missing title")
+    if not body:
+        raise ExtractionError(url, "missing body")
+    ref = article_ref(url)
+    return Article(
+        url=url,
+        canonical_id=ref.canonical_id if ref else _manuscript_id(page) or url,
+        column_id=ref.column_id if ref else None,
+        column_name=_meta(page, "ColumnName") or column_name,
+        title=title,
+        published_on=published_on,
+        date_source=date_source,
+        body=tuple(body),
+        captions=tuple(captions),
+        images=tuple(images),
+        attachments=tuple(attachments),
+        language=_language(page, body),
+        template=template,
+        extraction_path=path,
+    )
+
+
+def _container(page: Selector) -> tuple[str, Selector | None]:
+    for template, css in KNOWN_CONTAINERS:
+        found = page.css(css)
+        if found:
+            return template, found[0]
+    return "unknown", None
+
+
+def _content(blocks: list[Block], url: str, title: str) -> tuple[list[str], list[str], list, list]:
+    """Body paragraphs, captions, images and attachments from the container's blocks."""
+    texts = [block.text for block in blocks if block.text]
+    kept = set(strip_boilerplate(texts))
+    title_key = comparable_text(title)
+    body: list[str] = []
+    for text in texts:
+        if text in kept and comparable_text(text) != title_key and text not in body[-1:]:
+            body.append(text)
+    images, captions, attachments = media_of(blocks, url, set(body))
+    return body, captions, images, attachments
+
+
+def _meta(page: Selector, name: str) -> str | None:
+    value = page.xpath(f"//meta[@name='{name}']/@content").get()
+    return clean_text(value) or None if value else None
+
+
+def _title(page: Selector) -> str:
+    """The headline as shown; the `ArticleTitle` meta tag or `<title>` when none is shown."""
+    meta = _meta(page, "ArticleTitle")
+    shown = [_heading_text(node) for node in page.css(_HEADINGS)]
+    shown = [text for text in shown if text]
+    if meta:
+        key = comparable_text(meta)
+        return next((text for text in shown if comparable_text(text) == key), meta)
+    head = page.css("ucaptitle, h1")
+    if head and _heading_text(head[0]):
+        return _heading_text(head[0])
+    fallback = clean_text(page.css("title").get() or "")
+    return _TITLE_SUFFIX.sub("", fallback) or (shown[0] if shown else "")
+
+
+def _drop_headline(page: Selector, title: str) -> None:
+    """Remove the element showing the headline, so it is not read as a body paragraph."""
+    key = comparable_text(title)
+    for node in page.css(_HEADINGS):
+        if key and comparable_text(_heading_text(node)) == key:
+            node.drop()
+
+
+def _heading_text(node: Selector) -> str:
+    html = re.sub(r"(?i)<br\s*/?>", " ", node.get())
+    return clean_text(html)
+
+
+def _published_on(page: Selector, url: str) -> tuple[date | None, str | None]:
+    """The `Updated:` line, else meta `PubDate`, else the date in the URL."""
+    visible = " ".join(page.xpath("//body//text()[not(ancestor::script)]").getall())
+    for source, match in (
+        ("updated", _UPDATED.search(visible)),
+        ("meta", _PUBDATE.match(_meta(page, "PubDate") or "")),
+    ):
+        if match:
+            try:
+                return date(int(match[1]), int(match[2]), int(match[3])), source
+            except ValueError:
+                continue
+    ref = article_ref(url)
+    if ref and ref.url_date:
+        return ref.url_date, "url"
+    return None, None
+
+
+def _manuscript_id(page: Selector) -> str | None:
+    value = page.css("#manuscriptId::attr(value), #manuscriptId::text").get()
+    return value.strip() if value and value.strip() else None
+
+
+def _language(page: Selector, body: list[str]) -> str:
+    declared = (page.xpath("/html/@lang").get() or "").strip().lower()
+    if declared:
+        return declared.split("-")[0]
+    text = "".join(body)
+    return "zh" if text and len(_CJK.findall(text)) > 0.3 * len(text) else "en"

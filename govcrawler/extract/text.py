@@ -1,0 +1,123 @@
+"""Text cleaning and the line rules that recognise the site's boilerplate.
+
+`clean_text` keeps the published wording (curly or straight apostrophes, punctuation) and only
+decodes entities, removes tags and folds whitespace. `is_boilerplate_line` knows every footer
+variant of SITE.md, the navigation and the column label; the extractors drop what it flags.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from w3lib.html import remove_tags, replace_entities
+
+# Zero-width and BOM characters that editors leave in text; they are never content.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(fragment: str) -> str:
+    """Tags removed, entities decoded, invisible characters dropped, whitespace folded.
+
+    >>> clean_text("People&#8217;s <b>Government</b>&nbsp; of\\n Sichuan ")
+    'People’s Government of Sichuan'
+    """
+    text = replace_entities(remove_tags(fragment or ""))
+    return _SPACES.sub(" ", text.translate(_INVISIBLE)).strip()
+
+
+def comparable_text(text: str) -> str:
+    """A form for comparison only: NFKC, one apostrophe and quote style, lower case."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(str.maketrans("‘’‛′“”„″", "''''\"\"\"\""))
+    return _SPACES.sub(" ", text).strip().lower()
+
+
+def body_digest(paragraphs: list[str] | tuple[str, ...]) -> str:
+    """SHA-256 of the comparable body: equal for the same text republished elsewhere."""
+    joined = "\n".join(comparable_text(p) for p in paragraphs)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+_APOS = "['’]"
+_COLON = "[:：]"
+# Footer lines, every variant in SITE.md (2017 English, 2022 English, Chinese), navigation and
+# page furniture. Anchored at the start of a line: a footer line may run into the next one
+# (the seed joins "Website Identification Code" and "Sichuan ICP No." on one line).
+_BOILERPLATE_RULES = [
+    # 2022 English footer
+    rf"unit in charge\s*{_COLON}\s*general office of sichuan provincial people{_APOS}s government",
+    rf"organi[sz]er\s*{_COLON}\s*sichuan provincial big data cent(?:er|re)",
+    rf"website operation and maintenance\s*{_COLON}",
+    rf"website identification code\s*{_COLON}?\s*\d{{10}}",
+    r"sichuan icp (?:no\.?|number)\s*\d+",
+    r"sichuan computer information network and internet security record",
+    # 2017 English footer
+    rf"copyright (?:held by|©|\(c\))?\s*(?:the )?general office of sichuan provincial "
+    rf"people{_APOS}s government",
+    r"technical support\s*[:：]\s*(?:china |sichuan )?(?:telecom|sichuan telecom)",
+    rf"website maintenance\s*{_COLON}\s*sichuan provincial e-administration",
+    r"all rights reserved\.?$",
+    # Chinese footer
+    rf"主办(?:单位)?\s*{_COLON}",
+    rf"承办(?:单位)?\s*{_COLON}",
+    rf"(?:运行|运维|技术)(?:维护|支持)(?:单位)?\s*{_COLON}",
+    rf"网站标识码\s*{_COLON}?",
+    r"蜀icp备",
+    r"川公网安备",
+    r"(?:政府网站找错|我为政府网站找错)",
+    # navigation, language toggles, column label, widgets
+    r"simp\.? chinese\b.*trad\.? chinese",
+    r"(?:government\s+)?open governance\s*$",
+    r"government\s+open governance\s+services\s+investment\s+tourism",
+    r"updated\s*[:：]\s*\d{4}[.\-/]\d{1,2}[.\-/]\d{1,2}\s*$",
+    r"font\s*size\s*[:：]?\s*(?:a\+|large|big|\[|$)",
+    r"share to\s*[:：]?",
+    r"(?:print|close)(?:\s*(?:this page|window))?\s*(?:\|\s*(?:print|close)\s*)*$",
+    r"字号\s*[:：]",
+    r"【?(?:打印本页|关闭窗口)】?",
+]
+_BOILERPLATE = re.compile("|".join(f"(?:{rule})" for rule in _BOILERPLATE_RULES), re.IGNORECASE)
+_NAV_WORDS = {
+    "government",
+    "open governance",
+    "services",
+    "investment",
+    "tourism",
+    "navigator",
+    "home",
+    "simp. chinese",
+    "trad. chinese",
+    "english",
+    "print",
+    "close",
+    "share",
+    "top",
+}
+
+
+def is_boilerplate_line(line: str) -> bool:
+    """True for a footer, navigation, column-label or widget line: never article text."""
+    text = comparable_text(line)
+    if not text:
+        return True
+    if text in _NAV_WORDS:
+        return True
+    return _BOILERPLATE.match(text) is not None
+
+
+def strip_boilerplate(paragraphs: list[str]) -> list[str]:
+    """The paragraphs that are article text, in order; empty ones dropped too.
+
+    A paragraph that holds several lines (a footer block flattened into one) is judged line
+    by line, so no footer line survives inside a longer paragraph.
+    """
+    kept: list[str] = []
+    for paragraph in paragraphs:
+        lines = [clean_text(line) for line in paragraph.splitlines()]
+        lines = [line for line in lines if line and not is_boilerplate_line(line)]
+        if lines:
+            kept.append(" ".join(lines))
+    return kept

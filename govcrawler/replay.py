@@ -1,0 +1,144 @@
+"""Replay: the real Scrapy stack served from a saved copy of the site instead of the network.
+
+The copy is laid out as `wget --mirror` saves it: `<root>/<host>/<path>` (a directory URL is
+`index.html`, falling back to `index.shtml`; a query string is part of the file name, `name?q`).
+Beside a page, `<file>.meta.json` may hold `{"status": 302, "headers": {...}}`, which replay
+honours. A URL with no file is a 404; a URL that would leave the root (`..`, encoded or not) is
+refused with a 400 and never read.
+
+Enable it with `GOVCRAWLER_REPLAY_DIR` (`govcrawler crawl --replay DIR`): the add-on swaps the
+http(s) download handlers and, since no real host is touched, drops the politeness delay.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from scrapy.core.downloader.handlers.base import BaseDownloadHandler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Headers
+from scrapy.responsetypes import responsetypes
+from scrapy.utils.asyncio import run_in_thread
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+META_SUFFIX = ".meta.json"
+RESERVED_SUFFIXES = (META_SUFFIX, ".expected.json")
+_CONTENT_TYPES = {
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".shtml": "text/html",
+    ".txt": "text/plain",
+    ".xml": "text/xml",
+    ".json": "application/json",
+    ".pdf": "application/pdf",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+}
+
+
+class ReplayRefused(ValueError):
+    """A URL whose file would lie outside the replay directory."""
+
+
+def replay_path(root: Path, url: str) -> Path | None:
+    """The file holding `url` under `root`, or None if the copy has no such page."""
+    parts = urlsplit(url)
+    segments = unquote(parts.path).split("/")
+    if any(seg in (".", "..") or "\\" in seg or "\x00" in seg for seg in segments):
+        raise ReplayRefused(url)
+    host = (parts.hostname or "").lower()
+    relative = "/".join(seg for seg in segments if seg)
+    base = root / host / relative
+    if parts.query:
+        candidates = [base.with_name(f"{base.name}?{parts.query}")]
+    elif parts.path.endswith("/") or not relative:
+        candidates = [base / "index.html", base / "index.shtml"]
+    else:
+        candidates = [base]
+    resolved_root = root.resolve()
+    for candidate in candidates:
+        resolved = candidate.resolve()
+        if not resolved.is_relative_to(resolved_root):
+            raise ReplayRefused(url)
+        if resolved.is_file() and not resolved.name.endswith(RESERVED_SUFFIXES):
+            return resolved
+    return None
+
+
+def read_sidecar(page: Path) -> dict[str, Any]:
+    """The saved status and headers of a page (empty when none were saved)."""
+    sidecar = page.with_name(page.name + META_SUFFIX)
+    if not sidecar.is_file():
+        return {}
+    data = json.loads(sidecar.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+class ReplayDownloadHandler(BaseDownloadHandler):
+    """Answers http(s) requests from the files of a saved copy of the site."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        root = crawler.settings.get("GOVCRAWLER_REPLAY_DIR")
+        if not root:
+            raise NotConfigured("GOVCRAWLER_REPLAY_DIR is not set")
+        self.root = Path(root)
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+
+    async def download_request(self, request: Request) -> Response:
+        return await run_in_thread(self._serve, request)
+
+    def _serve(self, request: Request) -> Response:
+        try:
+            path = replay_path(self.root, request.url)
+        except ReplayRefused:
+            logger.warning("replay refused a path outside the copy: %s", request.url)
+            self.stats.inc_value("replay/refused")
+            return self._response(request, 400, {}, b"")
+        if path is None:
+            self.stats.inc_value("replay/missing")
+            return self._response(request, 404, {"Content-Type": "text/html"}, b"")
+        saved = read_sidecar(path)
+        headers = {"Content-Type": _CONTENT_TYPES.get(path.suffix.lower(), "text/html")}
+        headers.update(saved.get("headers") or {})
+        self.stats.inc_value("replay/served")
+        return self._response(request, int(saved.get("status", 200)), headers, path.read_bytes())
+
+    @staticmethod
+    def _response(request: Request, status: int, headers: dict[str, str], body: bytes) -> Response:
+        scrapy_headers = Headers(headers)
+        respcls = responsetypes.from_args(headers=scrapy_headers, url=request.url, body=body)
+        return respcls(
+            url=request.url, status=status, headers=scrapy_headers, body=body, request=request
+        )
+
+
+class ReplayAddon:
+    """Routes http(s) downloads to `ReplayDownloadHandler` when a replay directory is set."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        root = settings.get("GOVCRAWLER_REPLAY_DIR")
+        if not root:
+            raise NotConfigured
+        if not Path(root).is_dir():
+            raise NotConfigured(f"replay directory not found: {root}")
+        handler = "govcrawler.replay.ReplayDownloadHandler"
+        # "spider" priority: above the project's polite defaults, below `-s` on the command line.
+        settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, "spider")
+        settings.set("DOWNLOAD_DELAY", 0, "spider")
+        settings.set("AUTOTHROTTLE_ENABLED", False, "spider")
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 16, "spider")

@@ -1,0 +1,78 @@
+"""Running the spider in-process and reading what it did from its stats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
+
+_OUTCOMES = ("new", "updated", "unchanged", "new_alias", "alias_seen")
+
+
+def crawl_settings(overrides: dict[str, Any]) -> Settings:
+    """The project's settings with command-line overrides on top."""
+    settings = Settings()
+    settings.setmodule("govcrawler.settings", priority="project")
+    settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+def run_crawl(overrides: dict[str, Any]) -> CrawlResult:
+    """Crawl once, blocking until done; the crawl's stats come back in a `CrawlResult`."""
+    process = CrawlerProcess(crawl_settings(overrides))
+    crawler = process.create_crawler(OpenGovernanceSpider)
+    process.crawl(crawler)
+    process.start()
+    assert crawler.stats is not None
+    return CrawlResult(dict(crawler.stats.get_stats()))
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    stats: dict[str, Any]
+
+    @property
+    def finish_reason(self) -> str:
+        return str(self.stats.get("finish_reason", "unknown"))
+
+    def count(self, key: str) -> int:
+        return int(self.stats.get(key, 0))
+
+    def with_prefix(self, prefix: str) -> dict[str, int]:
+        return {
+            key.removeprefix(prefix): int(value)
+            for key, value in sorted(self.stats.items())
+            if key.startswith(prefix)
+        }
+
+    def summary(self, where: str) -> str:
+        """A few lines for the operator: what was fetched, stored and dropped, and where."""
+        statuses = self.with_prefix("downloader/response_status_count/")
+        archived = self.with_prefix("govcrawler/archive/")
+        dropped = self.with_prefix("govcrawler/dropped/") | {
+            f"http_{status}": count
+            for status, count in self.with_prefix(
+                "httperror/response_ignored_status_count/"
+            ).items()
+        }
+        refused = self.with_prefix("govcrawler/refused/")
+        lines = [
+            f"archive: {where}",
+            f"pages fetched: {self.count('downloader/response_count')} "
+            f"({_pairs(statuses) or 'none'})",
+            "articles: " + ", ".join(f"{archived.get(o, 0)} {o}" for o in _OUTCOMES),
+            f"dropped: {_pairs(dropped) or 'none'}",
+            f"links not followed: {self.count('govcrawler/links/offsite')} offsite"
+            + (f"; requests refused: {_pairs(refused)}" if refused else ""),
+            f"extraction: {_pairs(self.with_prefix('govcrawler/extraction/')) or 'none'}",
+            f"finished: {self.finish_reason}",
+        ]
+        return "\n".join(lines)
+
+
+def _pairs(counts: dict[str, int]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in counts.items())

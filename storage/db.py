@@ -1,0 +1,105 @@
+"""Opening an archive: engine, SQLite pragmas, schema upgrades, sessions."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.errors import ArchiveError
+
+logger = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def create_archive_engine(url: str) -> Engine:
+    """An engine for the archive at `url`; SQLite gets WAL, a busy timeout and foreign keys."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise ArchiveError(
+            f"not a database URL: {url!r} (try sqlite:///archive.sqlite3)"
+        ) from error
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        parent = Path(parsed.database).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise ArchiveError(f"the archive's directory does not exist: {parent}")
+    engine = create_engine(parsed, json_serializer=_json)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint, safe under WAL
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The archive's schema revision (None for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    """The newest schema revision this code knows."""
+    return ScriptDirectory.from_config(_alembic_config_for_scripts()).get_current_head()
+
+
+def _alembic_config_for_scripts() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade_archive(engine: Engine, revision: str = "head") -> None:
+    """Bring the archive's schema to `revision`, keeping every row (Alembic migrations)."""
+    config = _alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def open_archive(url: str, upgrade: bool = True) -> Engine:
+    """The engine of an archive, created or upgraded to the current schema when needed."""
+    engine = create_archive_engine(url)
+    current, head = schema_revision(engine), head_revision()
+    if current != head:
+        if not upgrade:
+            raise ArchiveError(
+                f"the archive is at schema {current}, this version needs {head}: "
+                "run `govcrawler db upgrade`"
+            )
+        logger.info("upgrading the archive schema from %s to %s", current, head)
+        upgrade_archive(engine)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that do not expire objects on commit (callers own the transaction)."""
+    return sessionmaker(engine, expire_on_commit=False)
