@@ -24,8 +24,7 @@ FOOTER_LINES = [
     "Copyright held by the General Office of Sichuan Provincial People’s Government. "
     "All Rights Reserved.",
     "Technical Support: Sichuan Telecom.",
-    "Website Maintenance: Sichuan Provincial E-Administration Extranet Center; "
-    "Tel:86-28-86601234",
+    "Website Maintenance: Sichuan Provincial E-Administration Extranet Center; Tel:86-28-86601234",
     # Chinese footer
     "主办单位：四川省人民政府办公厅",
     "承办：四川省大数据中心",

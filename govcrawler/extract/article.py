@@ -41,6 +41,7 @@ _FURNITURE = (
 _UPDATED = re.compile(r"Updated\s*[:：]\s*(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})", re.IGNORECASE)
 _PUBDATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _TITLE_SUFFIX = re.compile(r"\s*[-_|–—]\s*(?:Sichuan|四川)[^-_|–—]*$")
+_CLOSED = re.compile(r"</html\s*>", re.IGNORECASE)
 _HEADINGS = "ucaptitle, h1, [class*=title] h2, h2, h3, [class*=title]"
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -64,6 +65,7 @@ def article_from_page(html: str, url: str, column_name: str | None = None) -> Ar
     else:
         blocks, path = generic.main_blocks(page), "generic"
     body, captions, images, attachments = _content(blocks, url, title)
+    body = _without_cut_paragraph(html, body)
     if not title:
         raise ExtractionError(url, "missing title")
     if not body:
@@ -106,6 +108,16 @@ def _content(blocks: list[Block], url: str, title: str) -> tuple[list[str], list
             body.append(text)
     images, captions, attachments = media_of(blocks, url, set(body))
     return body, captions, images, attachments
+
+
+def _without_cut_paragraph(html: str, body: list[str]) -> list[str]:
+    """A page cut off in transit (no closing `</html>`) ends in a paragraph cut mid-way:
+    keep only the paragraphs that were complete."""
+    if not body or _CLOSED.search(html[-2048:]):
+        return body
+    last_close = html.lower().rfind("</p>")
+    tail = clean_text(html[last_close + len("</p>") :] if last_close >= 0 else html)
+    return body[:-1] if body[-1] in tail else body
 
 
 def _meta(page: Selector, name: str) -> str | None:

@@ -11,6 +11,7 @@ over https. Crawl policy only: what a page says is read by `govcrawler.extract`.
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -46,7 +47,7 @@ class OpenGovernanceSpider(scrapy.Spider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.labelled_columns: set[str] = set()
+        self.column_names: dict[str, Counter[str]] = defaultdict(Counter)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         url = canonical_url(self.settings.get("GOVCRAWLER_START_URL"))
@@ -101,13 +102,18 @@ class OpenGovernanceSpider(scrapy.Spider):
         yield scrapy.Request(url, callback=self.parse_page, priority=LIST_PRIORITY)
 
     def _column_label(self, list_url: str, text: str) -> Iterator[ColumnLabel]:
-        """The column a navigation link names, once per column and crawl."""
-        column_id = list_column_id(list_url)
-        if column_id in self.labelled_columns or not text or _PAGER_TEXT.match(text):
+        """A column's name: what most navigation links to its list call it.
+
+        Yields a label each time the leading name changes, so the archive ends the crawl
+        with the majority name whatever order the pages came in.
+        """
+        if not text or len(text) > 80 or _PAGER_TEXT.match(text):
             return
-        if len(text) <= 80:
-            self.labelled_columns.add(column_id)
-            yield ColumnLabel(column_id, text, list_url)
+        names = self.column_names[list_column_id(list_url)]
+        leader = names.most_common(1)[0][0] if names else None
+        names[text] += 1
+        if names.most_common(1)[0][0] != leader:
+            yield ColumnLabel(list_column_id(list_url), text, list_url)
 
     def _count(self, key: str) -> None:
         assert self.crawler.stats is not None

@@ -1,0 +1,203 @@
+"""End to end: the real Scrapy stack crawls the saved site in a subprocess into a temporary
+archive, as `make demo` does."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import SITE_COPY, FixturePage, fixture_pages
+
+ROOT = Path(__file__).resolve().parent.parent
+GOVCRAWLER = [sys.executable, "-c", "from govcrawler.cli import main; main()"]
+PAGES = fixture_pages()
+# The republished copy lives outside the column paths; every other expected page is an article.
+REPUBLISHED = [page for page in PAGES if "/newsdlb/" in page.url]
+ORIGINALS = [page for page in PAGES if page not in REPUBLISHED]
+# Literal pieces of every footer variant and of the page furniture (SITE.md), checked as plain
+# substrings: independent of the rules the crawler uses to remove them.
+NEVER_IN_A_BODY = [
+    "Unit in Charge",
+    "Big Data Center",
+    "Website Operation and Maintenance",
+    "Website Identification Code",
+    "5100000062",
+    "ICP No",
+    "Internet Security Record",
+    "All Rights Reserved",
+    "Technical Support",
+    "E-Administration Extranet",
+    "主办单位",
+    "四川省大数据中心",
+    "网站标识码",
+    "蜀ICP备",
+    "川公网安备",
+    "Simp. Chinese",
+    "Trad. Chinese",
+    "Updated:",
+    "Font size",
+    "Share to",
+]
+
+
+def run_crawl(database: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        *GOVCRAWLER,
+        "crawl",
+        "--replay",
+        str(SITE_COPY),
+        "--database",
+        f"sqlite:///{database}",
+        "--log-level",
+        "DEBUG",
+        *extra,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=240)
+
+
+@pytest.fixture(scope="module")
+def crawled(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    database = tmp_path_factory.mktemp("crawl") / "archive.sqlite3"
+    result = run_crawl(database)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return database, result
+
+
+def query(database: Path, sql: str, *args: object) -> list[tuple]:
+    with sqlite3.connect(database) as connection:
+        return connection.execute(sql, args).fetchall()
+
+
+def test_every_fixture_article_is_archived_once_as_expected(crawled) -> None:
+    database, _ = crawled
+    assert query(database, "SELECT COUNT(*) FROM articles") == [(len(ORIGINALS),)]
+    for page in ORIGINALS:
+        rows = query(
+            database,
+            "SELECT title, published_on, column_id, body FROM articles WHERE url = ?",
+            page.url,
+        )
+        expected = page.expected
+        assert rows == [
+            (
+                expected["title"],
+                expected["published_on"],
+                expected["column_id"],
+                "\n\n".join(expected["body"]),
+            )
+        ], page.id
+
+
+def test_the_republished_article_is_one_row_with_two_urls(crawled) -> None:
+    database, _ = crawled
+    assert REPUBLISHED, "the saved site must hold a republished article"
+    for copy in REPUBLISHED:
+        original = next(p for p in ORIGINALS if p.expected["body"] == copy.expected["body"])
+        rows = query(
+            database,
+            "SELECT a.url, al.url FROM article_alias AS al JOIN article AS a ON a.id = al.article_id"
+            " WHERE al.url = ?",
+            copy.url,
+        )
+        assert rows == [(original.url, copy.url)]
+
+
+def test_no_stored_body_holds_a_footer_navigation_or_column_label_line(crawled) -> None:
+    database, _ = crawled
+    for url, body in query(database, "SELECT url, body FROM articles"):
+        for paragraph in body.split("\n\n"):
+            assert paragraph.strip() not in ("Open Governance", "Government", ""), url
+            found = [piece for piece in NEVER_IN_A_BODY if piece in paragraph]
+            assert not found, f"{url}: {found} in {paragraph[:80]!r}"
+
+
+def test_columns_are_named_as_the_navigation_names_them(crawled) -> None:
+    database, _ = crawled
+    names = dict(query(database, "SELECT DISTINCT column_id, column_name FROM articles"))
+    assert names == {"10765": "News", "10766": "Report on the Work of the Government"}
+
+
+def test_no_request_ever_leaves_www_sc_gov_cn(crawled) -> None:
+    _, result = crawled
+    fetched = re.findall(r"Crawled \(\d+\) <GET (\S+)>", result.stderr)
+    assert len(fetched) > len(PAGES)
+    assert {urlsplit(url).hostname for url in fetched} == {"www.sc.gov.cn"}
+    assert all(url.startswith("https://") for url in fetched)
+
+
+def test_bad_pages_end_as_counted_outcomes(crawled) -> None:
+    _, result = crawled
+    summary = result.stdout
+    assert "dropped: empty_page 1, http_404 " in summary
+    assert "http_500 1" in summary
+    assert re.search(r"extraction: container \d+, generic 1\b", summary)
+    assert "Traceback" not in result.stderr
+
+
+def test_a_second_crawl_adds_nothing(crawled, tmp_path: Path) -> None:
+    database, _ = crawled
+    copy = tmp_path / "again.sqlite3"
+    with sqlite3.connect(database) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    before = query(copy, "SELECT id, url, title, body, first_seen_at FROM articles ORDER BY id")
+    result = run_crawl(copy)
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = query(copy, "SELECT id, url, title, body, first_seen_at FROM articles ORDER BY id")
+    assert after == before
+    assert query(copy, "SELECT COUNT(*) FROM article_alias") == [(len(REPUBLISHED),)]
+    assert f"articles: 0 new, 0 updated, {len(ORIGINALS)} unchanged" in result.stdout
+
+
+def test_scrapy_crawl_keeps_working_for_developers(tmp_path: Path) -> None:
+    database = tmp_path / "scrapy.sqlite3"
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "sc_open_governance",
+        "-s",
+        f"GOVCRAWLER_REPLAY_DIR={SITE_COPY}",
+        "-s",
+        f"GOVCRAWLER_DATABASE_URL=sqlite:///{database}",
+        "-s",
+        "LOG_LEVEL=WARNING",
+    ]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert query(database, "SELECT COUNT(*) FROM articles") == [(len(ORIGINALS),)]
+
+
+def test_a_bad_database_url_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*GOVCRAWLER, "crawl", "--replay", str(SITE_COPY), "--database", "nonsense"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "not a database URL" in result.stderr
+
+
+def test_fixture_page_helper_reads_gbk(crawled) -> None:
+    gbk = [
+        p
+        for p in PAGES
+        if "charset=gb2312" in p.path.read_bytes()[:2000].decode("ascii", "replace")
+    ]
+    assert gbk, "the saved site must hold a GBK page"
+    page: FixturePage = gbk[0]
+    database, _ = crawled
+    (body,) = query(database, "SELECT body FROM articles WHERE url = ?", page.url)[0]
+    assert re.search(r"[\u4e00-\u9fff]", body)

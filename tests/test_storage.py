@@ -1,0 +1,684 @@
+"""The archive (`storage`): schema and upgrades, record_article's outcomes, columns, UTC, errors.
+
+Every test works on a temporary SQLite file opened the way the crawler opens it
+(`storage.open_archive`) and reads it back either through the models or, as a researcher would,
+with the standard library's sqlite3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from importlib.metadata import packages_distributions
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session, sessionmaker
+
+import storage
+from storage import (
+    Article,
+    ArticleAlias,
+    ArticleRecord,
+    Outcome,
+    SiteColumn,
+    record_article,
+    record_column,
+)
+
+PROJECT = Path(__file__).resolve().parents[1]
+SITE = "https://www.sc.gov.cn"
+NEWS_COLUMN = "/10462/10758/10760/10765"
+
+ORIGINAL_ID = "1801a292946f4bddb355c7c6657eb126"
+REPUBLISHED_ID = "9c3e5b1d0a8f4e27b6d4c2a1f0e9d8c7"
+OTHER_ID = "4f2a7c9e1b3d4a5f8e6c0b2d9a7f1e3c"
+
+TITLE = "Wang Xiaohui Inspects Zigong, Neijiang"
+BODY = (
+    "On September 24, Wang Xiaohui, Secretary of the CPC Sichuan Provincial Committee, visited "
+    "Zigong City and Neijiang City for an inspection tour.\n\n"
+    "The whole province is sprinting towards the set annual goals. During the inspection tour, "
+    "Wang carefully heard the reports of Zigong City and Neijiang City on the implementation of "
+    "the spirit of the provincial Party committee's work conference."
+)
+CAPTION = (
+    "Wang Xiaohui, Secretary of the CPC Sichuan Provincial Committee, inspects work at Sichuan "
+    "Dongfang Boiler Group in Zigong City on September 24."
+)
+OTHER_TITLE = "Huang Qiang Presides over Executive Meeting of Provincial Government"
+OTHER_BODY = (
+    "On September 26, Huang Qiang, Governor of Sichuan Province, presided over an executive "
+    "meeting of the provincial government to study the work of stabilising the economy in the "
+    "fourth quarter."
+)
+
+SEEN = datetime(2026, 11, 28, 2, 30, tzinfo=UTC)
+LATER = SEEN + timedelta(days=1)
+
+
+def article_url(article_id: str, day: date, column_path: str = NEWS_COLUMN) -> str:
+    """An English article URL of the site: month and day not zero-padded."""
+    return f"{SITE}{column_path}/{day.year}/{day.month}/{day.day}/{article_id}.shtml"
+
+
+def make_record(
+    article_id: str = ORIGINAL_ID,
+    *,
+    title: str = TITLE,
+    body: str = BODY,
+    published_on: date = date(2022, 9, 26),
+    url: str | None = None,
+    **fields: Any,
+) -> ArticleRecord:
+    """An ArticleRecord as the crawler builds it for an English page of the news column."""
+    values: dict[str, Any] = {
+        "column_id": "10765",
+        "page_column_name": "Open Governance",
+        "language": "en",
+        "template": "contText",
+        "extraction_path": "container",
+        "captions": [CAPTION],
+        "images": [{"src": f"{SITE}/10462/c102/2022/9/26/boiler.jpg", "alt": CAPTION}],
+        "attachments": [],
+    }
+    values.update(fields)
+    return ArticleRecord(
+        url=url or article_url(article_id, published_on),
+        canonical_id=article_id,
+        title=title,
+        body=body,
+        body_digest=hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        published_on=published_on,
+        **values,
+    )
+
+
+def republication(**fields: Any) -> ArticleRecord:
+    """The seed article republished two days later under another id and URL."""
+    return make_record(REPUBLISHED_ID, published_on=date(2022, 9, 28), **fields)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def archive_path(tmp_path: Path) -> Path:
+    return tmp_path / "a.sqlite3"
+
+
+@pytest.fixture
+def engine(archive_path: Path) -> Iterator[Engine]:
+    engine = storage.open_archive(sqlite_url(archive_path))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return storage.session_factory(engine)
+
+
+def record(
+    sessions: sessionmaker[Session], article: ArticleRecord, seen_at: datetime = SEEN
+) -> Outcome:
+    """Archive one page in its own transaction, as one crawl visit."""
+    with sessions.begin() as session:
+        return record_article(session, article, seen_at)
+
+
+def all_articles(sessions: sessionmaker[Session]) -> list[Article]:
+    with sessions() as session:
+        return list(session.scalars(select(Article).order_by(Article.id)))
+
+
+def all_aliases(sessions: sessionmaker[Session]) -> list[ArticleAlias]:
+    with sessions() as session:
+        return list(session.scalars(select(ArticleAlias).order_by(ArticleAlias.url)))
+
+
+def raw_rows(path: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
+    """Rows read with the standard library only, as a researcher reads the archive."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.row_factory = sqlite3.Row
+        return [dict(row) for row in connection.execute(sql, params)]
+
+
+# 1. Schema -------------------------------------------------------------------------------------
+
+
+def test_open_archive_creates_the_schema_at_the_head_revision(engine: Engine) -> None:
+    assert storage.head_revision() is not None
+    assert storage.schema_revision(engine) == storage.head_revision()
+
+
+def test_reopening_an_archive_at_head_changes_nothing(
+    archive_path: Path, engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    record(sessions, make_record())
+    engine.dispose()
+    schema_sql = "SELECT type, name, sql FROM sqlite_master ORDER BY name"
+    schema_before = raw_rows(archive_path, schema_sql)
+
+    reopened = storage.open_archive(sqlite_url(archive_path))
+    try:
+        assert storage.schema_revision(reopened) == storage.head_revision()
+        with storage.session_factory(reopened)() as session:
+            assert storage.count_articles(session) == 1
+    finally:
+        reopened.dispose()
+    assert raw_rows(archive_path, schema_sql) == schema_before
+
+
+def test_an_archive_at_head_opens_without_upgrade(archive_path: Path, engine: Engine) -> None:
+    storage.open_archive(sqlite_url(archive_path), upgrade=False).dispose()
+
+
+def test_articles_view_has_the_researcher_columns(archive_path: Path, engine: Engine) -> None:
+    columns = {row["name"] for row in raw_rows(archive_path, "PRAGMA table_info(articles)")}
+    expected = {
+        "id",
+        "url",
+        "title",
+        "published_on",
+        "column_name",
+        "body",
+        "first_seen_at",
+        "last_seen_at",
+    }
+    assert expected <= columns
+
+
+def test_articles_view_shows_a_recorded_article(
+    archive_path: Path, sessions: sessionmaker[Session]
+) -> None:
+    article = make_record()
+    record(sessions, article)
+
+    (row,) = raw_rows(archive_path, "SELECT * FROM articles")
+    assert row["url"] == article.url
+    assert row["title"] == TITLE
+    assert row["body"] == BODY
+    assert row["published_on"] == "2022-09-26"
+
+
+# 2. record_article -----------------------------------------------------------------------------
+
+
+def test_a_new_page_is_new_and_stored(sessions: sessionmaker[Session]) -> None:
+    article = make_record()
+
+    assert record(sessions, article) is Outcome.NEW
+
+    (stored,) = all_articles(sessions)
+    assert (stored.url, stored.canonical_id) == (article.url, ORIGINAL_ID)
+    assert (stored.title, stored.body) == (TITLE, BODY)
+    assert stored.body_digest == hashlib.sha256(BODY.encode("utf-8")).hexdigest()
+    assert stored.published_on == date(2022, 9, 26)
+    assert stored.captions == [CAPTION]
+    assert stored.images == article.images
+    assert (stored.first_seen_at, stored.last_seen_at) == (SEEN, SEEN)
+
+
+def test_the_same_page_again_is_unchanged_and_only_last_seen_at_moves(
+    sessions: sessionmaker[Session],
+) -> None:
+    record(sessions, make_record(), SEEN)
+
+    assert record(sessions, make_record(), LATER) is Outcome.UNCHANGED
+
+    (stored,) = all_articles(sessions)
+    assert stored.first_seen_at == SEEN
+    assert stored.last_seen_at == LATER
+    assert (stored.title, stored.body) == (TITLE, BODY)
+
+
+def test_new_title_and_body_at_the_same_url_is_updated(sessions: sessionmaker[Session]) -> None:
+    record(sessions, make_record(), SEEN)
+    edited_title = "Wang Xiaohui Inspects Zigong and Neijiang"
+    edited_body = BODY + "\n\nHe urged the two cities to speed up industrial upgrading."
+
+    outcome = record(sessions, make_record(title=edited_title, body=edited_body), LATER)
+
+    assert outcome is Outcome.UPDATED
+    (stored,) = all_articles(sessions)
+    assert (stored.title, stored.body) == (edited_title, edited_body)
+    assert stored.body_digest == hashlib.sha256(edited_body.encode("utf-8")).hexdigest()
+    assert (stored.first_seen_at, stored.last_seen_at) == (SEEN, LATER)
+
+
+def test_the_same_body_under_another_url_becomes_an_alias(
+    sessions: sessionmaker[Session],
+) -> None:
+    original, copy = make_record(), republication()
+    record(sessions, original)
+
+    assert record(sessions, copy, LATER) is Outcome.NEW_ALIAS
+
+    (stored,) = all_articles(sessions)
+    assert (stored.url, stored.canonical_id) == (original.url, ORIGINAL_ID)
+    (alias,) = all_aliases(sessions)
+    assert (alias.url, alias.canonical_id) == (copy.url, REPUBLISHED_ID)
+    assert alias.article_id == stored.id
+    assert alias.published_on == date(2022, 9, 28)
+    assert alias.first_seen_at == LATER
+
+
+def test_visiting_an_alias_again_is_alias_seen(sessions: sessionmaker[Session]) -> None:
+    record(sessions, make_record())
+    record(sessions, republication(), SEEN)
+    again = LATER + timedelta(hours=3)
+
+    assert record(sessions, republication(), again) is Outcome.ALIAS_SEEN
+
+    assert len(all_articles(sessions)) == 1
+    (alias,) = all_aliases(sessions)
+    assert (alias.first_seen_at, alias.last_seen_at) == (SEEN, again)
+
+
+def test_the_same_canonical_id_under_another_url_becomes_an_alias(
+    sessions: sessionmaker[Session],
+) -> None:
+    original = make_record()
+    moved = make_record(
+        url=article_url(ORIGINAL_ID, date(2022, 9, 26), "/10462/10758/10760/10766"),
+        body=BODY + "\n\n(Edited when the page moved.)",
+    )
+    record(sessions, original)
+
+    assert record(sessions, moved, LATER) is Outcome.NEW_ALIAS
+
+    (stored,) = all_articles(sessions)
+    assert stored.url == original.url
+    (alias,) = all_aliases(sessions)
+    assert (alias.url, alias.canonical_id, alias.article_id) == (moved.url, ORIGINAL_ID, stored.id)
+
+
+def test_an_earlier_original_found_after_its_republication_takes_the_primary_url(
+    sessions: sessionmaker[Session],
+) -> None:
+    copy, original = republication(), make_record()
+    record(sessions, copy, SEEN)
+
+    assert record(sessions, original, LATER) is Outcome.NEW_ALIAS
+
+    (stored,) = all_articles(sessions)
+    assert (stored.url, stored.canonical_id) == (original.url, ORIGINAL_ID)
+    assert stored.published_on == date(2022, 9, 26)
+    (alias,) = all_aliases(sessions)
+    assert (alias.url, alias.canonical_id, alias.article_id) == (
+        copy.url,
+        REPUBLISHED_ID,
+        stored.id,
+    )
+    assert alias.published_on == date(2022, 9, 28)
+    assert alias.first_seen_at == SEEN
+
+
+def test_after_the_swap_both_urls_are_recognised(sessions: sessionmaker[Session]) -> None:
+    record(sessions, republication(), SEEN)
+    record(sessions, make_record(), SEEN)
+
+    assert record(sessions, republication(), LATER) is Outcome.ALIAS_SEEN
+    assert record(sessions, make_record(), LATER) is Outcome.UNCHANGED
+    assert (len(all_articles(sessions)), len(all_aliases(sessions))) == (1, 1)
+
+
+def test_two_different_articles_stay_two_rows(sessions: sessionmaker[Session]) -> None:
+    first = make_record()
+    second = make_record(OTHER_ID, title=OTHER_TITLE, body=OTHER_BODY, captions=[], images=[])
+
+    assert record(sessions, first) is Outcome.NEW
+    assert record(sessions, second) is Outcome.NEW
+
+    assert [a.url for a in all_articles(sessions)] == [first.url, second.url]
+    assert all_aliases(sessions) == []
+
+
+# 3. Several records in one transaction ---------------------------------------------------------
+
+
+def test_records_in_one_transaction_see_each_other(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        first = record_article(session, make_record(), SEEN)
+        second = record_article(session, republication(), SEEN)
+
+    assert (first, second) == (Outcome.NEW, Outcome.NEW_ALIAS)
+    assert len(all_articles(sessions)) == 1
+    assert [alias.url for alias in all_aliases(sessions)] == [republication().url]
+
+
+def test_an_alias_seen_twice_in_one_transaction_is_alias_seen(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        record_article(session, make_record(), SEEN)
+        record_article(session, republication(), SEEN)
+        again = record_article(session, republication(), LATER)
+
+    assert again is Outcome.ALIAS_SEEN
+    assert len(all_aliases(sessions)) == 1
+
+
+def test_an_earlier_original_in_the_same_transaction_swaps(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        record_article(session, republication(), SEEN)
+        outcome = record_article(session, make_record(), SEEN)
+
+    assert outcome is Outcome.NEW_ALIAS
+    (stored,) = all_articles(sessions)
+    assert stored.url == make_record().url
+    assert [alias.url for alias in all_aliases(sessions)] == [republication().url]
+
+
+# 4. Columns ------------------------------------------------------------------------------------
+
+NEWS_LIST = f"{SITE}{NEWS_COLUMN}/index.shtml"
+
+
+def test_record_column_stores_a_new_column(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        record_column(session, "10765", "News", NEWS_LIST, SEEN)
+
+    with sessions() as session:
+        column = session.get(SiteColumn, "10765")
+    assert column is not None
+    assert (column.name, column.list_url) == ("News", NEWS_LIST)
+    assert (column.first_seen_at, column.last_seen_at) == (SEEN, SEEN)
+
+
+def test_a_renamed_column_takes_its_new_name(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        record_column(session, "10765", "News", NEWS_LIST, SEEN)
+    with sessions.begin() as session:
+        record_column(session, "10765", "Sichuan News", NEWS_LIST, LATER)
+
+    with sessions() as session:
+        columns = list(session.scalars(select(SiteColumn)))
+    assert [(c.column_id, c.name) for c in columns] == [("10765", "Sichuan News")]
+    assert (columns[0].first_seen_at, columns[0].last_seen_at) == (SEEN, LATER)
+
+
+def test_articles_view_names_the_column_from_the_navigation_when_known(
+    archive_path: Path, sessions: sessionmaker[Session]
+) -> None:
+    with sessions.begin() as session:
+        record_article(session, make_record(page_column_name="Open Governance"), SEEN)
+        record_column(session, "10765", "Sichuan News", NEWS_LIST, SEEN)
+
+    rows = raw_rows(archive_path, "SELECT column_name FROM articles")
+    assert rows == [{"column_name": "Sichuan News"}]
+
+
+def test_articles_view_falls_back_to_the_page_column_name(
+    archive_path: Path, sessions: sessionmaker[Session]
+) -> None:
+    with sessions.begin() as session:
+        record_article(session, make_record(page_column_name="Open Governance"), SEEN)
+        record_column(session, "10766", "Report on the Work of the Government", NEWS_LIST, SEEN)
+
+    rows = raw_rows(archive_path, "SELECT column_name FROM articles")
+    assert rows == [{"column_name": "Open Governance"}]
+
+
+# 5. UTC ----------------------------------------------------------------------------------------
+
+
+def test_datetimes_come_back_aware_in_utc(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        record_article(session, make_record(), SEEN)
+        record_article(session, republication(), SEEN)
+        record_column(session, "10765", "News", NEWS_LIST, SEEN)
+
+    with sessions() as session:  # a fresh session: values are read from the file
+        article = session.scalars(select(Article)).one()
+        alias = session.scalars(select(ArticleAlias)).one()
+        column = session.scalars(select(SiteColumn)).one()
+    read = [article.first_seen_at, article.last_seen_at, alias.first_seen_at, column.last_seen_at]
+    assert all(value.utcoffset() == timedelta(0) for value in read)
+    assert all(value == SEEN for value in read)
+
+
+def test_a_naive_datetime_is_refused(sessions: sessionmaker[Session]) -> None:
+    naive = datetime(2026, 11, 28, 2, 30)
+
+    with pytest.raises((ValueError, StatementError), match="aware"):  # noqa: SIM117
+        with sessions.begin() as session:
+            record_article(session, make_record(), naive)
+
+    assert all_articles(sessions) == []
+
+
+def test_a_datetime_in_another_zone_is_stored_as_the_same_instant_in_utc(
+    archive_path: Path, sessions: sessionmaker[Session]
+) -> None:
+    chengdu = datetime(2026, 11, 28, 10, 30, tzinfo=timezone(timedelta(hours=8)))
+
+    record(sessions, make_record(), chengdu)
+
+    (raw,) = raw_rows(archive_path, "SELECT first_seen_at FROM article")
+    assert raw["first_seen_at"].startswith("2026-11-28 02:30:00")
+    (stored,) = all_articles(sessions)
+    assert stored.first_seen_at == chengdu
+    assert stored.first_seen_at.utcoffset() == timedelta(0)
+
+
+# 6. Schema upgrades ----------------------------------------------------------------------------
+
+
+def insert_rows_at_0001(engine: Engine) -> None:
+    """Rows written with plain SQL in the 0001 schema, as an archive of that era holds them."""
+    body_digest = hashlib.sha256(BODY.encode("utf-8")).hexdigest()
+    other_digest = hashlib.sha256(OTHER_BODY.encode("utf-8")).hexdigest()
+    article_sql = text(
+        "INSERT INTO article (id, canonical_id, url, title, published_on, column_id, "
+        "page_column_name, body, captions, images, attachments, language, template, "
+        "extraction_path, body_digest, first_seen_at, last_seen_at) VALUES (:id, :cid, :url, "
+        ":title, :published_on, '10765', 'Open Governance', :body, :captions, '[]', '[]', 'en', "
+        "'contText', 'container', :digest, '2022-09-26 08:00:00.000000', "
+        "'2022-10-01 08:00:00.000000')"
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            article_sql,
+            [
+                {
+                    "id": 1,
+                    "cid": ORIGINAL_ID,
+                    "url": article_url(ORIGINAL_ID, date(2022, 9, 26)),
+                    "title": TITLE,
+                    "published_on": "2022-09-26",
+                    "body": BODY,
+                    "captions": f'["{CAPTION}"]',
+                    "digest": body_digest,
+                },
+                {
+                    "id": 2,
+                    "cid": OTHER_ID,
+                    "url": article_url(OTHER_ID, date(2022, 9, 27)),
+                    "title": OTHER_TITLE,
+                    "published_on": "2022-09-27",
+                    "body": OTHER_BODY,
+                    "captions": "[]",
+                    "digest": other_digest,
+                },
+            ],
+        )
+        connection.execute(
+            text(
+                "INSERT INTO article_alias (url, article_id, canonical_id, published_on, "
+                "first_seen_at, last_seen_at) VALUES (:url, 1, :cid, '2022-09-28', "
+                "'2022-09-28 08:00:00.000000', '2022-10-01 08:00:00.000000')"
+            ),
+            {"url": article_url(REPUBLISHED_ID, date(2022, 9, 28)), "cid": REPUBLISHED_ID},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO site_column (column_id, name, list_url, first_seen_at, "
+                "last_seen_at) VALUES ('10765', 'News', :list_url, "
+                "'2022-09-26 08:00:00.000000', '2022-10-01 08:00:00.000000')"
+            ),
+            {"list_url": NEWS_LIST},
+        )
+
+
+def test_upgrading_an_archive_from_0001_keeps_every_row(archive_path: Path) -> None:
+    old = storage.create_archive_engine(sqlite_url(archive_path))
+    try:
+        storage.upgrade_archive(old, "0001")
+        assert storage.schema_revision(old) == "0001"
+        insert_rows_at_0001(old)
+    finally:
+        old.dispose()
+
+    engine = storage.open_archive(sqlite_url(archive_path))
+    try:
+        assert storage.schema_revision(engine) == storage.head_revision()
+        with storage.session_factory(engine)() as session:
+            articles = list(session.scalars(select(Article).order_by(Article.id)))
+            alias = session.scalars(select(ArticleAlias)).one()
+            column = session.scalars(select(SiteColumn)).one()
+    finally:
+        engine.dispose()
+
+    assert [(a.id, a.canonical_id, a.title, a.body) for a in articles] == [
+        (1, ORIGINAL_ID, TITLE, BODY),
+        (2, OTHER_ID, OTHER_TITLE, OTHER_BODY),
+    ]
+    assert [a.published_on for a in articles] == [date(2022, 9, 26), date(2022, 9, 27)]
+    assert articles[0].captions == [CAPTION]
+    assert articles[0].body_digest == hashlib.sha256(BODY.encode("utf-8")).hexdigest()
+    assert articles[0].first_seen_at == datetime(2022, 9, 26, 8, tzinfo=UTC)
+    assert articles[0].last_seen_at == datetime(2022, 10, 1, 8, tzinfo=UTC)
+    assert (alias.url, alias.article_id, alias.canonical_id) == (
+        article_url(REPUBLISHED_ID, date(2022, 9, 28)),
+        1,
+        REPUBLISHED_ID,
+    )
+    assert (column.column_id, column.name, column.list_url) == ("10765", "News", NEWS_LIST)
+    view = raw_rows(archive_path, "SELECT id, column_name FROM articles ORDER BY id")
+    assert view == [{"id": 1, "column_name": "News"}, {"id": 2, "column_name": "News"}]
+
+
+def older_revisions() -> list[str | None]:
+    """Every schema older than head, from the empty database (None) up."""
+    scripts = ScriptDirectory(str(Path(storage.__file__).with_name("migrations")))
+    head = storage.head_revision()
+    return [None, *(rev.revision for rev in scripts.walk_revisions() if rev.revision != head)]
+
+
+def test_open_archive_without_upgrade_refuses_an_older_schema(tmp_path: Path) -> None:
+    for number, revision in enumerate(older_revisions()):
+        path = tmp_path / f"{number}.sqlite3"
+        if revision is not None:
+            old = storage.create_archive_engine(sqlite_url(path))
+            storage.upgrade_archive(old, revision)
+            old.dispose()
+
+        with pytest.raises(storage.ArchiveError, match="`govcrawler db upgrade`"):
+            storage.open_archive(sqlite_url(path), upgrade=False)
+
+
+# 7. Errors -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("opener", [storage.create_archive_engine, storage.open_archive])
+def test_a_malformed_url_is_a_one_line_archive_error(opener: Any) -> None:
+    with pytest.raises(storage.ArchiveError) as raised:
+        opener("not a url")
+
+    message = str(raised.value)
+    assert "not a url" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("opener", [storage.create_archive_engine, storage.open_archive])
+def test_a_sqlite_file_in_a_missing_directory_is_a_one_line_archive_error(
+    opener: Any, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-dir"
+
+    with pytest.raises(storage.ArchiveError) as raised:
+        opener(sqlite_url(missing / "a.sqlite3"))
+
+    message = str(raised.value)
+    assert str(missing) in message
+    assert "\n" not in message
+    assert not missing.exists()
+
+
+def test_an_archive_in_a_directory_with_a_percent_sign_opens(tmp_path: Path) -> None:
+    folder = tmp_path / "100%"
+    folder.mkdir()
+
+    engine = storage.open_archive(sqlite_url(folder / "a.sqlite3"))
+    try:
+        assert storage.schema_revision(engine) == storage.head_revision()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("upgrade", [True, False])
+def test_an_archive_from_a_newer_version_is_an_archive_error(
+    archive_path: Path, engine: Engine, upgrade: bool
+) -> None:
+    engine.dispose()
+    with contextlib.closing(sqlite3.connect(archive_path)) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = 'ffffffffffff'")
+        connection.commit()
+
+    with pytest.raises(storage.ArchiveError) as raised:
+        storage.open_archive(sqlite_url(archive_path), upgrade=upgrade)
+    assert "\n" not in str(raised.value)
+
+
+# 8-9. The package itself -----------------------------------------------------------------------
+
+
+def test_storage_is_this_projects_package() -> None:
+    assert Path(storage.__file__).resolve().parent == PROJECT / "storage"
+
+
+def test_the_installed_storage_resolves_to_ours_outside_the_checkout(tmp_path: Path) -> None:
+    found = subprocess.run(
+        [sys.executable, "-c", "import storage; print(storage.__file__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert Path(found.stdout.strip()).resolve().parent == PROJECT / "storage"
+
+
+def test_no_other_installed_distribution_provides_storage() -> None:
+    assert set(packages_distributions().get("storage", [])) == {"govcrawler"}
+
+
+def test_importing_storage_loads_neither_scrapy_twisted_nor_govcrawler(tmp_path: Path) -> None:
+    code = (
+        "import storage, sys; print(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('scrapy','twisted','govcrawler')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "[]"
