@@ -59,15 +59,15 @@ class CrawlResult:
                 "httperror/response_ignored_status_count/"
             ).items()
         }
-        refused = self.with_prefix("govcrawler/refused/")
+        refused = self.count("govcrawler/refused/offsite") + self.count("offsite/filtered")
         lines = [
             f"archive: {where}",
             f"pages fetched: {self.count('downloader/response_count')} "
             f"({_pairs(statuses) or 'none'})",
             "articles: " + ", ".join(f"{archived.get(o, 0)} {o}" for o in _OUTCOMES),
             f"dropped: {_pairs(dropped) or 'none'}",
-            f"links not followed: {self.count('govcrawler/links/offsite')} offsite"
-            + (f"; requests refused: {_pairs(refused)}" if refused else ""),
+            f"offsite: {self.count('govcrawler/links/offsite')} links not followed, "
+            f"{refused} requests refused",
             f"extraction: {_pairs(self.with_prefix('govcrawler/extraction/')) or 'none'}",
             f"finished: {self.finish_reason}",
         ]
