@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from w3lib.encoding import html_to_unicode
+from govcrawler.extract.encoding import page_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SITE_COPY = FIXTURES / "site"
@@ -29,7 +29,7 @@ class FixturePage:
         if sidecar.is_file():
             headers = json.loads(sidecar.read_text(encoding="utf-8")).get("headers", {})
             content_type = headers.get("Content-Type")
-        _, text = html_to_unicode(content_type, self.path.read_bytes())
+        text, _ = page_text(self.path.read_bytes(), content_type)
         return text
 
 

@@ -10,6 +10,7 @@ over https. Crawl policy only: what a page says is read by `govcrawler.extract`.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
@@ -20,6 +21,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from govcrawler.extract.article import article_from_page
+from govcrawler.extract.encoding import page_text
 from govcrawler.extract.listing import Link, list_page_count, page_links
 from govcrawler.extract.model import ExtractionError
 from govcrawler.extract.urls import (
@@ -78,13 +80,23 @@ class OpenGovernanceSpider(scrapy.Spider):
             self._count("dropped/not_text")
             return
         try:
-            article = article_from_page(response.text, response.url)
+            article = article_from_page(self._text(response), response.url)
         except ExtractionError as error:
             self._count(f"dropped/{error.missing.replace(' ', '_')}")
             self.logger.warning("no article extracted: %s", error)
             return
         self._count(f"extraction/{article.extraction_path}")
         yield ArticlePage(article, datetime.now(UTC), response.status)
+
+    def _text(self, response: TextResponse) -> str:
+        """The page decoded by `page_text`, counting where it overrode Scrapy's decoding."""
+        content_type = response.headers.get("Content-Type")
+        text, encoding = page_text(
+            response.body, content_type.decode("latin-1") if content_type else None
+        )
+        if response.body and codecs.lookup(encoding).name != codecs.lookup(response.encoding).name:
+            self._count(f"encoding/corrected/{response.encoding}->{encoding}")
+        return text
 
     def _follow(self, link: Link, base: str) -> Iterator[scrapy.Request | ColumnLabel]:
         url = canonical_url(link.href, base)

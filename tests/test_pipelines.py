@@ -1,0 +1,128 @@
+"""The pipelines one by one, on a real crawler's stats and a temporary archive."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from govcrawler.extract.model import Article, Attachment, Image
+from govcrawler.items import ArticlePage, ColumnLabel
+from govcrawler.pipelines import ArchivePipeline, CleanPipeline, DedupePipeline, ValidatePipeline
+from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
+
+URL = (
+    "https://www.sc.gov.cn/10462/10758/10760/10765/2019/4/16/b1dee5ed0c5a4b7c9a2d3e4f5a6b7c8d.shtml"
+)
+ARTICLE = Article(
+    url=URL,
+    canonical_id="b1dee5ed0c5a4b7c9a2d3e4f5a6b7c8d",
+    column_id="10765",
+    title="Sichuan  opens new\u00a0rail link",
+    published_on=date(2019, 4, 16),
+    body=(
+        "The governor inspects the new station on April 15.",
+        "The line cuts the journey between Chengdu and Yibin to two hours.",
+        "Unit in Charge: General Office of Sichuan Provincial People's Government",
+        "Sichuan ICP No. 13001288",
+    ),
+    language="en",
+    template="contText",
+    extraction_path="container",
+    captions=("The governor inspects the new station on April 15.",),
+    images=(Image(f"{URL.rsplit('/', 1)[0]}/W020190416.jpg", "The governor inspects"),),
+    attachments=(Attachment("https://www.sc.gov.cn/files/plan.pdf", "The plan (PDF)"),),
+)
+
+
+def page(article: Article = ARTICLE) -> ArticlePage:
+    return ArticlePage(article, datetime(2026, 11, 28, 8, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def crawler(tmp_path: Path):
+    crawler = get_crawler(
+        OpenGovernanceSpider,
+        {
+            "GOVCRAWLER_DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}",
+            "GOVCRAWLER_BATCH_SIZE": 2,
+        },
+    )
+    return crawler
+
+
+def test_clean_removes_footer_lines_and_folds_the_title(crawler) -> None:
+    cleaned = CleanPipeline.from_crawler(crawler).process_item(page()).article
+    assert cleaned.title == "Sichuan opens new rail link"
+    assert cleaned.body == ARTICLE.body[:2]
+    assert cleaned.captions == ARTICLE.captions
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"title": ""}, "missing_title"),
+        ({"body": ()}, "missing_body"),
+        ({"url": "https://www.sc-gov-cn.mirror-news.top/x.shtml"}, "bad_url"),
+    ],
+)
+def test_validate_drops_with_a_counted_reason(crawler, change: dict, reason: str) -> None:
+    pipeline = ValidatePipeline.from_crawler(crawler)
+    with pytest.raises(DropItem, match=reason):
+        pipeline.process_item(page(replace(ARTICLE, **change)))
+    assert crawler.stats.get_value(f"govcrawler/dropped/{reason}") == 1
+
+
+def test_dedupe_drops_a_page_seen_twice_in_a_run(crawler) -> None:
+    pipeline = DedupePipeline.from_crawler(crawler)
+    pipeline.process_item(page())
+    with pytest.raises(DropItem, match="duplicate_in_run"):
+        pipeline.process_item(page())
+    assert crawler.stats.get_value("govcrawler/dropped/duplicate_in_run") == 1
+
+
+def test_archive_writes_in_batches_and_on_close(crawler, tmp_path: Path) -> None:
+    crawler.stats.open_spider()
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    database = tmp_path / "a.sqlite3"
+    pipeline.process_item(ColumnLabel("10765", "News", URL.rsplit("/", 5)[0] + "/index.shtml"))
+    assert count(database) == 0  # not yet a batch
+    pipeline.process_item(page(CleanPipeline.from_crawler(crawler).process_item(page()).article))
+    assert count(database) == 1  # a batch of two: the label and the article
+    second = replace(
+        ARTICLE,
+        url=URL.replace("b1dee5ed", "c2eeffee"),
+        canonical_id="c2eeffee" + "0" * 24,
+        body=("Another article entirely.",),
+    )
+    pipeline.process_item(page(second))
+    assert count(database) == 1
+    pipeline.close_spider()
+    assert count(database) == 2
+    assert crawler.stats.get_value("govcrawler/archive/new") == 2
+    with sqlite3.connect(database) as connection:
+        row = connection.execute(
+            "SELECT column_name, body FROM articles WHERE url = ?", (URL,)
+        ).fetchone()
+    assert row == ("News", "\n\n".join(ARTICLE.body[:2]))
+
+
+def test_archive_without_a_database_url_is_not_configured() -> None:
+    from scrapy.exceptions import NotConfigured
+
+    crawler = get_crawler(OpenGovernanceSpider, {"GOVCRAWLER_DATABASE_URL": ""})
+    with pytest.raises(NotConfigured):
+        ArchivePipeline.from_crawler(crawler)
+
+
+def count(database: Path) -> int:
+    if not database.exists():
+        return 0
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT COUNT(*) FROM article").fetchone()[0]
