@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 import storage
 from govcrawler import settings as defaults
@@ -41,6 +42,11 @@ def one_line_errors(command: F) -> F:
             return command(*args, **kwargs)
         except storage.ArchiveError as error:
             raise click.ClickException(str(error)) from error
+        except SQLAlchemyError as error:
+            reason = getattr(error, "orig", None) or error.__class__.__name__
+            raise click.ClickException(
+                f"the archive cannot be used: {reason} (check --database)"
+            ) from error
 
     return wrapper  # type: ignore[return-value]
 

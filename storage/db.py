@@ -56,7 +56,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # configparser reads "%" as interpolation: a URL with "%" (an encoded path, a password)
+    # must be escaped to survive the round trip.
+    url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    config.set_main_option("sqlalchemy.url", url)
     return config
 
 
@@ -66,19 +69,38 @@ def schema_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def head_revision() -> str | None:
-    """The newest schema revision this code knows."""
-    return ScriptDirectory.from_config(_alembic_config_for_scripts()).get_current_head()
-
-
-def _alembic_config_for_scripts() -> Config:
+def _scripts() -> ScriptDirectory:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    return config
+    return ScriptDirectory.from_config(config)
+
+
+def head_revision() -> str | None:
+    """The newest schema revision this code knows."""
+    return _scripts().get_current_head()
+
+
+def known_revision(revision: str | None) -> bool:
+    """True for an empty database and for every revision this code has a migration for."""
+    if revision is None:
+        return True
+    return any(script.revision == revision for script in _scripts().walk_revisions())
+
+
+def _known_schema(engine: Engine) -> str | None:
+    """The archive's revision; an `ArchiveError` if a newer govcrawler wrote it."""
+    current = schema_revision(engine)
+    if not known_revision(current):
+        raise ArchiveError(
+            f"the archive is at schema {current}, newer than this govcrawler knows "
+            f"(its newest is {head_revision()}): upgrade govcrawler to read it"
+        )
+    return current
 
 
 def upgrade_archive(engine: Engine, revision: str = "head") -> None:
     """Bring the archive's schema to `revision`, keeping every row (Alembic migrations)."""
+    _known_schema(engine)
     config = _alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -88,15 +110,19 @@ def upgrade_archive(engine: Engine, revision: str = "head") -> None:
 def open_archive(url: str, upgrade: bool = True) -> Engine:
     """The engine of an archive, created or upgraded to the current schema when needed."""
     engine = create_archive_engine(url)
-    current, head = schema_revision(engine), head_revision()
-    if current != head:
-        if not upgrade:
-            raise ArchiveError(
-                f"the archive is at schema {current}, this version needs {head}: "
-                "run `govcrawler db upgrade`"
-            )
-        logger.info("upgrading the archive schema from %s to %s", current, head)
-        upgrade_archive(engine)
+    try:
+        current, head = _known_schema(engine), head_revision()
+        if current != head:
+            if not upgrade:
+                raise ArchiveError(
+                    f"the archive is at schema {current}, this version needs {head}: "
+                    "run `govcrawler db upgrade`"
+                )
+            logger.info("upgrading the archive schema from %s to %s", current, head)
+            upgrade_archive(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
