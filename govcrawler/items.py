@@ -2,22 +2,48 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from govcrawler.extract.model import Article
 
 
+@dataclass(frozen=True)
+class Fetch:
+    """A response as received, kept as a raw capture in the archive."""
+
+    url: str
+    final_url: str
+    status: int
+    fetched_at: datetime
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class ArticlePage:
-    """An extracted article and how it was fetched."""
+    """An extracted article and the response it came from."""
 
     article: Article
-    fetched_at: datetime
-    status: int = 200
+    fetch: Fetch
 
 
-@dataclass
+@dataclass(frozen=True)
+class PageGone:
+    """A 404 or 410 for an article URL: the archive marks the article withdrawn."""
+
+    fetch: Fetch
+
+
+@dataclass(frozen=True)
+class UnreadablePage:
+    """An article URL whose response gave no article; its capture is kept for diagnosis."""
+
+    fetch: Fetch
+    reason: str
+
+
+@dataclass(frozen=True)
 class ColumnLabel:
     """A column's name as the site's navigation shows it, learned from a link to its list."""
 

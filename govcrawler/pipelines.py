@@ -1,7 +1,8 @@
 """Item pipelines: clean → validate → dedupe → archive.
 
 Every drop names its reason in the crawl stats (`govcrawler/dropped/<reason>`); the archive is
-written in batched transactions, so what is committed is always whole articles.
+written in batched transactions (captures, versions, search index and near-duplicate links
+together), so what is committed is always whole articles.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import storage
 from govcrawler.extract.model import Article
 from govcrawler.extract.text import body_digest, strip_boilerplate
 from govcrawler.extract.urls import is_site_url
-from govcrawler.items import ArticlePage, ColumnLabel
+from govcrawler.items import ArticlePage, ColumnLabel, Fetch, PageGone, UnreadablePage
 
 if TYPE_CHECKING:
     from typing import Self
@@ -117,7 +118,7 @@ class ArchivePipeline(_Counting):
         if not self.database_url:
             raise NotConfigured("GOVCRAWLER_DATABASE_URL is not set")
         self.batch_size = crawler.settings.getint("GOVCRAWLER_BATCH_SIZE", 50)
-        self.pending: list[ArticlePage | ColumnLabel] = []
+        self.pending: list[Any] = []
         self.closing = False
 
     @classmethod
@@ -135,7 +136,7 @@ class ArchivePipeline(_Counting):
         self.engine.dispose()
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticlePage | ColumnLabel):
+        if isinstance(item, ArticlePage | ColumnLabel | PageGone | UnreadablePage):
             self.pending.append(item)
             if len(self.pending) >= self.batch_size:
                 self.write_pending()
@@ -150,7 +151,7 @@ class ArchivePipeline(_Counting):
         try:
             with self.sessions.begin() as session:
                 for item in batch:
-                    outcomes.append(_write(session, item))
+                    outcomes.extend(_write(session, item))
         except SQLAlchemyError as error:
             self.stats.inc_value("govcrawler/archive/error", len(batch))
             logger.error("archive write failed, %d items not stored: %s", len(batch), error)
@@ -161,11 +162,42 @@ class ArchivePipeline(_Counting):
             self.stats.inc_value(f"govcrawler/archive/{outcome}")
 
 
-def _write(session: Session, item: ArticlePage | ColumnLabel) -> str:
+def _write(session: Session, item: Any) -> list[str]:
+    """Archive one item; returns the outcomes to count."""
     if isinstance(item, ColumnLabel):
-        storage.record_column(session, item.column_id, item.name, item.list_url, datetime.now(UTC))
-        return "column"
-    return storage.record_article(session, article_record(item.article), item.fetched_at).value
+        storage.record_column(session, item.column_id, item.name, item.list_url, _now())
+        return ["column"]
+    capture = storage.record_capture(session, capture_record(item.fetch))
+    counted = ["capture_revisit" if capture.revisit_of else "capture_stored"]
+    if isinstance(item, ArticlePage):
+        result = storage.record_article(
+            session, article_record(item.article), item.fetch.fetched_at, capture.id
+        )
+    elif isinstance(item, PageGone):
+        result = storage.record_gone(session, item.fetch.url, item.fetch.fetched_at)
+    else:
+        return counted
+    capture.article_id = result.article_id
+    counted.append(result.outcome.value)
+    if result.near_duplicate_of is not None:
+        counted.append("near_duplicate")
+    return counted
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def capture_record(fetch: Fetch) -> storage.CaptureRecord:
+    """The archive's shape of a raw response."""
+    return storage.CaptureRecord(
+        url=fetch.url,
+        final_url=fetch.final_url,
+        status=fetch.status,
+        fetched_at=fetch.fetched_at,
+        body=fetch.body,
+        headers=fetch.headers,
+    )
 
 
 def article_record(article: Article) -> storage.ArticleRecord:

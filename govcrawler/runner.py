@@ -10,7 +10,15 @@ from scrapy.settings import Settings
 
 from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
 
-_OUTCOMES = ("new", "updated", "unchanged", "new_alias", "alias_seen")
+_OUTCOMES = (
+    "new",
+    "new_version",
+    "unchanged",
+    "new_alias",
+    "alias_seen",
+    "near_duplicate",
+    "withdrawn",
+)
 
 
 def crawl_settings(overrides: dict[str, Any]) -> Settings:
@@ -65,6 +73,12 @@ class CrawlResult:
             f"pages fetched: {self.count('downloader/response_count')} "
             f"({_pairs(statuses) or 'none'})",
             "articles: " + ", ".join(f"{archived.get(o, 0)} {o}" for o in _OUTCOMES),
+            f"captures: {archived.get('capture_stored', 0)} stored, "
+            f"{archived.get('capture_revisit', 0)} revisits (no second body)",
+            f"gone (404/410): {_pairs(self.with_prefix('govcrawler/gone/')) or 'none'}"
+            f" ({archived.get('withdrawn', 0)} newly withdrawn, "
+            f"{archived.get('still_gone', 0)} still gone, "
+            f"{archived.get('not_archived', 0)} never archived)",
             f"dropped: {_pairs(dropped) or 'none'}",
             f"offsite: {self.count('govcrawler/links/offsite')} links not followed, "
             f"{refused} requests refused",

@@ -6,11 +6,15 @@ Importable on its own (no Scrapy, no govcrawler): `import storage` is all a rese
 from storage.archive import (
     ArticleRecord,
     Outcome,
+    Result,
+    content_digest,
     count_aliases,
     count_articles,
     record_article,
     record_column,
+    record_gone,
 )
+from storage.captures import CaptureRecord, capture_body, record_capture
 from storage.db import (
     create_archive_engine,
     head_revision,
@@ -20,23 +24,42 @@ from storage.db import (
     upgrade_archive,
 )
 from storage.errors import ArchiveError
-from storage.models import Article, ArticleAlias, Base, SiteColumn
+from storage.models import (
+    Article,
+    ArticleAlias,
+    ArticleVersion,
+    Base,
+    Capture,
+    NearDuplicate,
+    NearDuplicateBand,
+    SiteColumn,
+)
 
 __all__ = [
     "ArchiveError",
     "Article",
     "ArticleAlias",
     "ArticleRecord",
+    "ArticleVersion",
     "Base",
+    "Capture",
+    "CaptureRecord",
+    "NearDuplicate",
     "Outcome",
+    "Result",
+    "NearDuplicateBand",
     "SiteColumn",
+    "capture_body",
+    "content_digest",
     "count_aliases",
     "count_articles",
     "create_archive_engine",
     "head_revision",
     "open_archive",
     "record_article",
+    "record_capture",
     "record_column",
+    "record_gone",
     "schema_revision",
     "session_factory",
     "upgrade_archive",

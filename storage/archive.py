@@ -1,26 +1,37 @@
-"""Writing and reading the archive. Functions take a `Session` first and never commit.
+"""Writing the archive. Functions take a `Session` first and never commit.
 
-`record_article` is the one write path for articles: it decides whether a fetched page is a new
-article, the same article seen again (by URL, by id or by the same body under another URL, which
-becomes an alias), or new content for a known article.
+`record_article` is the one write path for article content: it decides whether a fetched page is
+a new article, the same article seen again (by URL, by id, or by the same body under another
+URL, which becomes an alias), or a new version of a known article. `record_capture` keeps the
+raw response; `record_gone` marks an article withdrawn. Each keeps the search index and the
+near-duplicate index in step, inside the caller's transaction.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Article, ArticleAlias, SiteColumn
-
+from storage import fulltext, neardup
+from storage.models import (
+    Article,
+    ArticleAlias,
+    ArticleVersion,
+    NearDuplicate,
+    NearDuplicateBand,
+    SiteColumn,
+)
 
 @dataclass(frozen=True)
 class ArticleRecord:
-    """An article as the archive stores it (the crawler's extraction, flattened)."""
+    """An article page as the archive stores it (the crawler's extraction, flattened)."""
 
     url: str
     canonical_id: str
@@ -41,18 +52,28 @@ class ArticleRecord:
 class Outcome(enum.StrEnum):
     NEW = "new"
     UNCHANGED = "unchanged"
-    UPDATED = "updated"
+    NEW_VERSION = "new_version"
     NEW_ALIAS = "new_alias"
     ALIAS_SEEN = "alias_seen"
+    WITHDRAWN = "withdrawn"
+    STILL_GONE = "still_gone"
+    NOT_ARCHIVED = "not_archived"
 
 
-_CONTENT_FIELDS = (
+@dataclass(frozen=True)
+class Result:
+    """What a page was to the archive, and the near-duplicate it was linked to, if any."""
+
+    outcome: Outcome
+    article_id: int | None = None
+    near_duplicate_of: int | None = None
+
+
+_VERSION_FIELDS = (
     "title",
-    "body",
-    "body_digest",
     "published_on",
-    "column_id",
     "page_column_name",
+    "body",
     "captions",
     "images",
     "attachments",
@@ -62,28 +83,41 @@ _CONTENT_FIELDS = (
 )
 
 
-def record_article(session: Session, record: ArticleRecord, seen_at: datetime) -> Outcome:
+def content_digest(title: str, published_on: date | None, body: str, captions: list[str]) -> str:
+    """SHA-256 of what a reader sees: a change here, and only here, is a new version."""
+    payload = json.dumps(
+        [title, published_on.isoformat() if published_on else None, body, captions],
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def record_article(
+    session: Session, record: ArticleRecord, seen_at: datetime, capture_id: int | None = None
+) -> Result:
     """Archive one fetched article page; returns what it was to the archive."""
     alias = session.get(ArticleAlias, record.url)
     if alias is not None:
         alias.last_seen_at = seen_at
-        return Outcome.ALIAS_SEEN
+        return Result(Outcome.ALIAS_SEEN, alias.article_id)
     article = _find_article(session, record)
     if article is None:
-        session.add(
-            Article(
-                **_content(record),
-                url=record.url,
-                canonical_id=record.canonical_id,
-                first_seen_at=seen_at,
-                last_seen_at=seen_at,
-            )
-        )
-        return Outcome.NEW
+        return _new_article(session, record, seen_at, capture_id)
     if article.url == record.url:
-        return _refresh(article, record, seen_at)
+        return _refresh(session, article, record, seen_at, capture_id)
     _add_alias(session, article, record, seen_at)
-    return Outcome.NEW_ALIAS
+    return Result(Outcome.NEW_ALIAS, article.id)
+
+
+def record_gone(session: Session, url: str, seen_at: datetime) -> Result:
+    """A 404/410 for `url`: its article is marked withdrawn (never deleted)."""
+    article = session.scalar(select(Article).where(Article.url == url))
+    if article is None:
+        return Result(Outcome.NOT_ARCHIVED)
+    if article.withdrawn_at is not None:
+        return Result(Outcome.STILL_GONE, article.id)
+    article.withdrawn_at = seen_at
+    return Result(Outcome.WITHDRAWN, article.id)
 
 
 def _find_article(session: Session, record: ArticleRecord) -> Article | None:
@@ -97,12 +131,8 @@ def _find_article(session: Session, record: ArticleRecord) -> Article | None:
             )
         )
     ).all()
-    for matches in (
-        lambda a: a.url == record.url,
-        lambda a: a.canonical_id == record.canonical_id,
-        lambda a: a.body_digest == record.body_digest,
-    ):
-        found = next((a for a in candidates if matches(a)), None)
+    for key in ("url", "canonical_id", "body_digest"):
+        found = next((a for a in candidates if getattr(a, key) == getattr(record, key)), None)
         if found is not None:
             return found
     by_alias_id = session.scalar(
@@ -111,14 +141,78 @@ def _find_article(session: Session, record: ArticleRecord) -> Article | None:
     return session.get(Article, by_alias_id.article_id) if by_alias_id else None
 
 
-def _refresh(article: Article, record: ArticleRecord, seen_at: datetime) -> Outcome:
+def _new_article(
+    session: Session, record: ArticleRecord, seen_at: datetime, capture_id: int | None
+) -> Result:
+    fingerprint = neardup.fingerprint(record.body)
+    article = Article(
+        url=record.url,
+        canonical_id=record.canonical_id,
+        column_id=record.column_id,
+        body_digest=record.body_digest,
+        simhash=fingerprint,
+        first_seen_at=seen_at,
+        last_seen_at=seen_at,
+    )
+    session.add(article)
+    session.flush()
+    _add_version(session, article, record, seen_at, capture_id, version_no=1)
+    fulltext.index_article(session, article.id, record.title, record.body)
+    keys = neardup.lsh_keys(record.body)
+    original = _link_near_duplicate(session, article, keys, seen_at)
+    _index_bands(session, article, keys)
+    return Result(Outcome.NEW, article.id, original)
+
+
+def _add_version(
+    session: Session,
+    article: Article,
+    record: ArticleRecord,
+    seen_at: datetime,
+    capture_id: int | None,
+    version_no: int,
+) -> None:
+    version = ArticleVersion(
+        article_id=article.id,
+        version_no=version_no,
+        content_digest=content_digest(
+            record.title, record.published_on, record.body, record.captions
+        ),
+        capture_id=capture_id,
+        first_seen_at=seen_at,
+        last_seen_at=seen_at,
+        **{name: getattr(record, name) for name in _VERSION_FIELDS},
+    )
+    session.add(version)
+    session.flush()
+    article.current_version_id = version.id
+
+
+def _refresh(
+    session: Session,
+    article: Article,
+    record: ArticleRecord,
+    seen_at: datetime,
+    capture_id: int | None,
+) -> Result:
+    """The same URL again: unchanged content moves `last_seen_at`, changed content is a new
+    version (and a page seen again is no longer withdrawn)."""
     article.last_seen_at = seen_at
-    content = _content(record)
-    if all(getattr(article, name) == value for name, value in content.items()):
-        return Outcome.UNCHANGED
-    for name, value in content.items():
-        setattr(article, name, value)
-    return Outcome.UPDATED
+    article.withdrawn_at = None
+    current = session.get(ArticleVersion, article.current_version_id)
+    assert current is not None, f"article {article.id} has no current version"
+    digest = content_digest(record.title, record.published_on, record.body, record.captions)
+    if digest == current.content_digest:
+        current.last_seen_at = seen_at
+        return Result(Outcome.UNCHANGED, article.id)
+    fulltext.unindex_article(session, article.id, current.title, current.body)
+    _add_version(session, article, record, seen_at, capture_id, current.version_no + 1)
+    fulltext.index_article(session, article.id, record.title, record.body)
+    article.body_digest, article.column_id = record.body_digest, record.column_id
+    article.simhash = neardup.fingerprint(record.body)
+    session.execute(delete(NearDuplicateBand).where(NearDuplicateBand.article_id == article.id))
+    _index_bands(session, article, neardup.lsh_keys(record.body))
+    return Result(Outcome.NEW_VERSION, article.id)
 
 
 def _add_alias(
@@ -127,12 +221,16 @@ def _add_alias(
     """Keep `record.url` as another URL of `article`.
 
     The article's primary URL is its earliest publication: when the new page is dated before
-    the archived one (the original found after its republication), the two swap places.
+    the archived one (the original found after its republication), the two swap places and the
+    current version takes the original page's title and date (the republication's date stays
+    on its alias row).
     """
+    current = session.get(ArticleVersion, article.current_version_id)
+    assert current is not None, f"article {article.id} has no current version"
     earlier = (
         record.published_on is not None
-        and article.published_on is not None
-        and record.published_on < article.published_on
+        and current.published_on is not None
+        and record.published_on < current.published_on
     )
     if not earlier:
         session.add(
@@ -151,20 +249,58 @@ def _add_alias(
             url=article.url,
             article_id=article.id,
             canonical_id=article.canonical_id,
-            published_on=article.published_on,
+            published_on=current.published_on,
             first_seen_at=article.first_seen_at,
             last_seen_at=article.last_seen_at,
         )
     )
     session.flush()  # the old primary URL and id are free once they are an alias
-    article.url, article.canonical_id = record.url, record.canonical_id
-    for name, value in _content(record).items():
-        setattr(article, name, value)
+    article.url, article.canonical_id, article.column_id = (
+        record.url,
+        record.canonical_id,
+        record.column_id,
+    )
+    fulltext.unindex_article(session, article.id, current.title, current.body)
+    for name in _VERSION_FIELDS:
+        setattr(current, name, getattr(record, name))
+    current.content_digest = content_digest(
+        record.title, record.published_on, record.body, record.captions
+    )
+    fulltext.index_article(session, article.id, record.title, record.body)
     article.last_seen_at = seen_at
 
 
-def _content(record: ArticleRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in _CONTENT_FIELDS}
+def _link_near_duplicate(
+    session: Session, article: Article, keys: list[int], seen_at: datetime
+) -> int | None:
+    """Link `article` to the closest other article within the SimHash threshold, if any.
+
+    Candidates come from the MinHash-LSH band index (one indexed lookup), never a scan.
+    """
+    if not article.simhash or not keys:
+        return None
+    rows = session.execute(
+        select(Article.id, Article.simhash)
+        .join(NearDuplicateBand, NearDuplicateBand.article_id == Article.id)
+        .where(NearDuplicateBand.band_key.in_(keys), Article.id != article.id)
+        .distinct()
+    ).all()
+    scored = sorted(
+        (neardup.hamming(article.simhash, other), other_id)
+        for other_id, other in rows
+        if other and neardup.is_near_duplicate(article.simhash, other)
+    )
+    if not scored:
+        return None
+    distance, original_id = scored[0]
+    session.add(NearDuplicate(
+        article_id=article.id, original_id=original_id, distance=distance, found_at=seen_at
+    ))
+    return original_id
+
+
+def _index_bands(session: Session, article: Article, keys: list[int]) -> None:
+    session.add_all(NearDuplicateBand(band_key=key, article_id=article.id) for key in set(keys))
 
 
 def record_column(

@@ -1,8 +1,11 @@
 """The archive's tables, as typed SQLAlchemy 2.x models.
 
-`article` holds one row per article (its primary URL and current content), `article_alias` the
-other URLs the same article was published under, `site_column` the columns' names as the site's
-navigation shows them. Researchers read the `articles` view (see docs/schema.md).
+`article` holds one row per article (identity, primary URL, current version), `article_version`
+every version of its content, `capture` every raw response, `article_alias` the other URLs the
+same article was published under, `near_duplicate` lightly edited copies, `site_column` the
+columns' names as the site's navigation shows them. The full-text index `articles_fts` is an
+FTS5 table made by the migrations (not a model). Researchers read the `articles`,
+`article_versions` and `captures` views (see docs/schema.md).
 """
 
 from __future__ import annotations
@@ -10,8 +13,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, MetaData, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
 
@@ -29,16 +44,38 @@ class Base(DeclarativeBase):
 
 
 class Article(Base):
-    """An article: its primary URL and its content as last archived."""
+    """An article: its identity, its primary URL, and which version is current."""
 
     __tablename__ = "article"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     canonical_id: Mapped[str] = mapped_column(String(64), unique=True)
     url: Mapped[str] = mapped_column(Text, unique=True)
+    column_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_version.id", use_alter=True, name="fk_article_current_version_id")
+    )
+    body_digest: Mapped[str] = mapped_column(String(64), index=True)
+    simhash: Mapped[int | None] = mapped_column(BigInteger)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    current: Mapped[ArticleVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+
+
+class ArticleVersion(Base):
+    """One version of an article's content, and the span of time it was seen."""
+
+    __tablename__ = "article_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    version_no: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text)
     published_on: Mapped[date | None] = mapped_column(Date)
-    column_id: Mapped[str | None] = mapped_column(String(64), index=True)
     page_column_name: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     captions: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -47,9 +84,63 @@ class Article(Base):
     language: Mapped[str] = mapped_column(String(16))
     template: Mapped[str] = mapped_column(String(64))
     extraction_path: Mapped[str] = mapped_column(String(16))
-    body_digest: Mapped[str] = mapped_column(String(64), index=True)
+    content_digest: Mapped[str] = mapped_column(String(64))
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("article_id", "version_no"),)
+
+
+class Capture(Base):
+    """One fetched response of an article URL, raw, for provenance and WARC export.
+
+    `body` is the zlib-compressed raw bytes; a capture whose bytes equal the URL's previous
+    capture stores no body and points at it (`revisit_of`), as web archives record revisits.
+    """
+
+    __tablename__ = "capture"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text, index=True)
+    final_url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    body_length: Mapped[int] = mapped_column(Integer)
+    revisit_of: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article.id", ondelete="SET NULL"), index=True
+    )
+
+
+class NearDuplicate(Base):
+    """An article that is a lightly edited copy of another (SimHash within the threshold)."""
+
+    __tablename__ = "near_duplicate"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+    )
+    original_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    distance: Mapped[int] = mapped_column(Integer)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NearDuplicateBand(Base):
+    """The MinHash-LSH band keys of each article's current body: near-duplicate candidates
+    found by an indexed lookup (storage/neardup.py)."""
+
+    __tablename__ = "near_duplicate_band"
+
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class ArticleAlias(Base):

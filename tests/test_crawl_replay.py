@@ -136,8 +136,8 @@ def test_no_request_ever_leaves_www_sc_gov_cn(crawled) -> None:
 def test_bad_pages_end_as_counted_outcomes(crawled) -> None:
     _, result = crawled
     summary = result.stdout
-    assert "dropped: empty_page 1, http_404 " in summary
-    assert "http_500 1" in summary
+    assert "dropped: empty_page 1, http_404 1, http_500 1" in summary  # 404: a list page
+    assert "gone (404/410): 404 1 (0 newly withdrawn, 0 still gone, 1 never archived)" in summary
     assert re.search(r"extraction: container \d+, generic 1\b", summary)
     assert "Traceback" not in result.stderr
 
@@ -153,7 +153,10 @@ def test_a_second_crawl_adds_nothing(crawled, tmp_path: Path) -> None:
     after = query(copy, "SELECT id, url, title, body, first_seen_at FROM articles ORDER BY id")
     assert after == before
     assert query(copy, "SELECT COUNT(*) FROM article_alias") == [(len(REPUBLISHED),)]
-    assert f"articles: 0 new, 0 updated, {len(ORIGINALS)} unchanged" in result.stdout
+    assert f"articles: 0 new, 0 new_version, {len(ORIGINALS)} unchanged" in result.stdout
+    # every response is byte-identical to the first crawl's: revisits, no second body
+    (captures,) = query(copy, "SELECT COUNT(*) FROM captures WHERE NOT is_revisit")[0]
+    assert f"captures: 0 stored, {captures} revisits" in result.stdout
 
 
 def test_scrapy_crawl_keeps_working_for_developers(tmp_path: Path) -> None:

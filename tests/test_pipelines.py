@@ -12,7 +12,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from govcrawler.extract.model import Article, Attachment, Image
-from govcrawler.items import ArticlePage, ColumnLabel
+from govcrawler.items import ArticlePage, ColumnLabel, Fetch
 from govcrawler.pipelines import ArchivePipeline, CleanPipeline, DedupePipeline, ValidatePipeline
 from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
 
@@ -41,7 +41,16 @@ ARTICLE = Article(
 
 
 def page(article: Article = ARTICLE) -> ArticlePage:
-    return ArticlePage(article, datetime(2026, 11, 28, 8, 0, tzinfo=UTC))
+    html = f"<html><body><h1>{article.title}</h1><p>{article.body[0] if article.body else ''}"
+    fetch = Fetch(
+        article.url,
+        article.url,
+        200,
+        datetime(2026, 11, 28, 8, 0, tzinfo=UTC),
+        html.encode(),
+        {"Content-Type": "text/html"},
+    )
+    return ArticlePage(article, fetch)
 
 
 @pytest.fixture
@@ -106,6 +115,7 @@ def test_archive_writes_in_batches_and_on_close(crawler, tmp_path: Path) -> None
     pipeline.close_spider()
     assert count(database) == 2
     assert crawler.stats.get_value("govcrawler/archive/new") == 2
+    assert crawler.stats.get_value("govcrawler/archive/capture_stored") == 2
     with sqlite3.connect(database) as connection:
         row = connection.execute(
             "SELECT column_name, body FROM articles WHERE url = ?", (URL,)

@@ -33,13 +33,14 @@ from govcrawler.extract.urls import (
     list_column_id,
     numbered_page_url,
 )
-from govcrawler.items import ArticlePage, ColumnLabel
+from govcrawler.items import ArticlePage, ColumnLabel, Fetch, PageGone, UnreadablePage
 
 # Link texts that name a page of a list, not the column it belongs to.
 _PAGER_TEXT = re.compile(
     r"^(?:\d+|more|more\s*>+|next|prev(?:ious)?|first|last|home|>+|<+|»|«|下一页|上一页|首页|尾页)$",
     re.IGNORECASE,
 )
+GONE_STATUSES = [404, 410]  # an article URL that answers these was taken down
 LIST_PRIORITY = 10  # lists before articles: news is found first, and names before pages
 
 
@@ -74,19 +75,27 @@ class OpenGovernanceSpider(scrapy.Spider):
                 numbered_page_url(response.url, number), self.parse_page, priority=LIST_PRIORITY
             )
 
-    def parse_article(self, response: Response) -> Iterator[ArticlePage]:
-        """An article page: one `ArticlePage`, or a counted, logged drop."""
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        """An article page: an `ArticlePage`, or a counted `PageGone` / `UnreadablePage`."""
+        fetch = fetch_of(response)
+        if response.status in GONE_STATUSES:
+            self._count(f"gone/{response.status}")
+            yield PageGone(fetch)
+            return
         if not isinstance(response, TextResponse):
             self._count("dropped/not_text")
+            yield UnreadablePage(fetch, "not_text")
             return
         try:
             article = article_from_page(self._text(response), response.url)
         except ExtractionError as error:
-            self._count(f"dropped/{error.missing.replace(' ', '_')}")
+            reason = error.missing.replace(" ", "_")
+            self._count(f"dropped/{reason}")
             self.logger.warning("no article extracted: %s", error)
+            yield UnreadablePage(fetch, reason)
             return
         self._count(f"extraction/{article.extraction_path}")
-        yield ArticlePage(article, datetime.now(UTC), response.status)
+        yield ArticlePage(article, fetch)
 
     def _text(self, response: TextResponse) -> str:
         """The page decoded by `page_text`, counting where it overrode Scrapy's decoding."""
@@ -108,7 +117,9 @@ class OpenGovernanceSpider(scrapy.Spider):
         if not in_scope(url, self.scope):
             return
         if article_ref(url) is not None:
-            yield scrapy.Request(url, callback=self.parse_article)
+            yield scrapy.Request(
+                url, callback=self.parse_article, meta={"handle_httpstatus_list": GONE_STATUSES}
+            )
             return
         yield from self._column_label(url, link.text)
         yield scrapy.Request(url, callback=self.parse_page, priority=LIST_PRIORITY)
@@ -130,3 +141,22 @@ class OpenGovernanceSpider(scrapy.Spider):
     def _count(self, key: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"govcrawler/{key}")
+
+
+def fetch_of(response: Response) -> Fetch:
+    """The raw response as the archive keeps it: requested and final URL, status, headers."""
+    headers = {
+        key.decode("latin-1"): b", ".join(values).decode("latin-1")
+        for key, values in response.headers.items()
+    }
+    requested = (response.request.meta.get("redirect_urls") if response.request else None) or [
+        response.url
+    ]
+    return Fetch(
+        url=requested[0],
+        final_url=response.url,
+        status=response.status,
+        fetched_at=datetime.now(UTC),
+        body=response.body,
+        headers=headers,
+    )

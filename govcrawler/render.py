@@ -1,0 +1,88 @@
+"""How the CLI shows articles, versions, diffs and stats: formatting only, no queries."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import click
+
+import storage
+from storage import read
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "never"
+
+
+def echo_json(value: Any) -> None:
+    from govcrawler.export import json_value
+
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=json_value))
+
+
+def version_summary(v: storage.ArticleVersion) -> dict[str, Any]:
+    fields = ("version_no", "first_seen_at", "last_seen_at", "title", "content_digest")
+    return {name: getattr(v, name) for name in fields}
+
+
+def echo_article(detail: read.ArticleDetail) -> None:
+    """The header of `show`: what the article is, where it lives, what it links to."""
+    day = detail.published_on.isoformat() if detail.published_on else "(no date)"
+    click.echo(click.style(detail.title, bold=True))
+    click.echo(f"id {detail.id} · {day} · {detail.column_name or '-'} ({detail.column_id})")
+    click.echo(f"url: {detail.url}")
+    for alias in detail.aliases:
+        click.echo(f"also at: {alias.url} ({alias.published_on or 'no date'})")
+    click.echo(
+        f"versions: {detail.version_count} (first seen {when(detail.first_seen_at)},"
+        f" last seen {when(detail.last_seen_at)})"
+    )
+    if detail.withdrawn_at:
+        click.echo(f"withdrawn: {when(detail.withdrawn_at)}")
+    for label, links in (("copies", detail.copies), ("copied by", detail.copied_by)):
+        for link in links:
+            click.echo(f"{label}: {link.id} {link.url} (distance {link.distance}) {link.title}")
+    for caption in detail.captions:
+        click.echo(f"caption: {caption}")
+    for image in detail.images:
+        click.echo(f"image: {image.get('url')}  {image.get('caption') or ''}".rstrip())
+    for attachment in detail.attachments:
+        click.echo(f"attachment: {attachment.get('url')}  {attachment.get('text') or ''}".rstrip())
+
+
+def echo_diff(changes: read.VersionDiff | None) -> None:
+    if changes is None:
+        click.echo("only one version: nothing to diff")
+        return
+    colours = {"+": "green", "-": "red", "@": "cyan"}
+    for line in changes.lines:
+        click.echo(click.style(line, fg=colours.get(line[:1])))
+
+
+def stats_text(counts: read.ArchiveStats, where: str) -> str:
+    """The text of `govcrawler stats`."""
+    size = f", {counts.file_bytes:,} bytes on disk" if counts.file_bytes is not None else ""
+    ratio = f" ({counts.stored_ratio:.1%} of raw)" if counts.stored_ratio is not None else ""
+    lines = [
+        f"archive: {where}{size}, schema {counts.schema_revision}",
+        f"articles: {counts.articles} ({counts.articles_with_versions} with more than one"
+        f" version, {counts.withdrawn} withdrawn)",
+        f"versions: {counts.versions}",
+        f"aliases: {counts.aliases}",
+        f"near-duplicate links: {counts.near_duplicates}",
+        f"captures: {counts.captures} ({counts.stored_bodies} stored bodies,"
+        f" {counts.revisits} revisits)",
+        f"bytes: {counts.raw_bytes:,} raw, {counts.stored_bytes:,} stored compressed{ratio}",
+        f"fetched: {when(counts.first_fetch)} to {when(counts.last_fetch)}",
+        "per column:",
+        *(f"  {n:>5}  {c or '-'}  {name or ''}" for c, name, n in counts.per_column),
+        "per year:",
+        *(f"  {n:>5}  {y or '(no date)'}" for y, n in counts.per_year),
+    ]
+    return "\n".join(lines)

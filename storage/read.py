@@ -1,0 +1,330 @@
+"""Reading the archive for people: one article, its versions, counts, rows to export.
+
+Functions take a `Session` first and never commit (nor write). Lookups take canonical URLs:
+canonicalising what a user typed is the caller's job (`govcrawler.extract.urls`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import JSON, func, select, text
+from sqlalchemy.orm import Session, aliased
+
+from storage.captures import capture_body
+from storage.models import (
+    Article,
+    ArticleAlias,
+    ArticleVersion,
+    Capture,
+    NearDuplicate,
+    SiteColumn,
+)
+
+# The current version's lists that `articles` (a flat view) leaves out.
+CONTENT_LISTS = ("captions", "images", "attachments")
+
+
+@dataclass(frozen=True)
+class Alias:
+    """Another URL of an article and the date that page showed."""
+
+    url: str
+    published_on: date | None
+
+
+@dataclass(frozen=True)
+class LinkedArticle:
+    """An article at the other end of a near-duplicate link, and the SimHash distance."""
+
+    id: int
+    url: str
+    title: str
+    distance: int
+
+
+@dataclass(frozen=True)
+class ArticleDetail:
+    """An article as `govcrawler show` presents it: its current version and its links."""
+
+    id: int
+    url: str
+    canonical_id: str
+    title: str
+    published_on: date | None
+    column_id: str | None
+    column_name: str | None
+    language: str
+    body: str
+    version_count: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+    withdrawn_at: datetime | None
+    aliases: list[Alias] = field(default_factory=list)
+    copies: list[LinkedArticle] = field(default_factory=list)  # the articles this one copies
+    copied_by: list[LinkedArticle] = field(default_factory=list)  # the copies of this one
+    captions: list[str] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    """The two latest versions of an article and a unified diff of their paragraphs."""
+
+    older: ArticleVersion
+    newer: ArticleVersion
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class ArchiveStats:
+    """What the archive holds, in counts and bytes."""
+
+    articles: int
+    versions: int
+    articles_with_versions: int  # articles with more than one version
+    aliases: int
+    near_duplicates: int
+    withdrawn: int
+    captures: int
+    stored_bodies: int
+    revisits: int
+    raw_bytes: int  # the bytes of every capture as fetched
+    stored_bytes: int  # the compressed bodies actually stored
+    per_column: list[tuple[str | None, str | None, int]]
+    per_year: list[tuple[int | None, int]]
+    file_bytes: int | None  # the SQLite file (None for other databases)
+    schema_revision: str | None
+    first_fetch: datetime | None
+    last_fetch: datetime | None
+
+    @property
+    def stored_ratio(self) -> float | None:
+        """Stored bytes over raw bytes (revisits and compression together)."""
+        return self.stored_bytes / self.raw_bytes if self.raw_bytes else None
+
+
+@dataclass(frozen=True)
+class CaptureExport:
+    """A capture with its raw bytes; a revisit also carries the capture that stored them."""
+
+    capture: Capture
+    body: bytes
+    original: Capture | None
+
+
+def find_article(session: Session, key: int | str) -> Article | None:
+    """The article with archive id `key` (an int), or at the canonical URL `key`, primary or
+    alias."""
+    if isinstance(key, int):
+        return session.get(Article, key)
+    article = session.scalar(select(Article).where(Article.url == key))
+    if article is not None:
+        return article
+    alias = session.get(ArticleAlias, key)
+    return session.get(Article, alias.article_id) if alias is not None else None
+
+
+def article_detail(session: Session, article: Article) -> ArticleDetail:
+    """Everything `show` prints about an article."""
+    current = session.get(ArticleVersion, article.current_version_id)
+    assert current is not None, f"article {article.id} has no current version"
+    column = session.get(SiteColumn, article.column_id) if article.column_id else None
+    aliases = session.scalars(
+        select(ArticleAlias)
+        .where(ArticleAlias.article_id == article.id)
+        .order_by(ArticleAlias.published_on, ArticleAlias.url)
+    )
+    return ArticleDetail(
+        id=article.id,
+        url=article.url,
+        canonical_id=article.canonical_id,
+        title=current.title,
+        published_on=current.published_on,
+        column_id=article.column_id,
+        column_name=column.name if column else current.page_column_name,
+        language=current.language,
+        body=current.body,
+        version_count=current.version_no,
+        first_seen_at=article.first_seen_at,
+        last_seen_at=article.last_seen_at,
+        withdrawn_at=article.withdrawn_at,
+        aliases=[Alias(alias.url, alias.published_on) for alias in aliases],
+        copies=_linked(session, article.id, copies=True),
+        copied_by=_linked(session, article.id, copies=False),
+        captions=list(current.captions),
+        images=list(current.images),
+        attachments=list(current.attachments),
+    )
+
+
+def _linked(session: Session, article_id: int, *, copies: bool) -> list[LinkedArticle]:
+    """The originals `article_id` copies (copies=True) or the copies of it (copies=False)."""
+    mine, theirs = (
+        (NearDuplicate.article_id, NearDuplicate.original_id)
+        if copies
+        else (NearDuplicate.original_id, NearDuplicate.article_id)
+    )
+    other = aliased(Article)
+    rows = session.execute(
+        select(other.id, other.url, ArticleVersion.title, NearDuplicate.distance)
+        .join(other, other.id == theirs)
+        .join(ArticleVersion, ArticleVersion.id == other.current_version_id)
+        .where(mine == article_id)
+        .order_by(NearDuplicate.distance, other.id)
+    )
+    return [LinkedArticle(*row) for row in rows]
+
+
+def article_versions(session: Session, article_id: int) -> list[ArticleVersion]:
+    """Every version of an article, oldest first."""
+    return list(
+        session.scalars(
+            select(ArticleVersion)
+            .where(ArticleVersion.article_id == article_id)
+            .order_by(ArticleVersion.version_no)
+        )
+    )
+
+
+def version_diff(session: Session, article_id: int, context: int = 1) -> VersionDiff | None:
+    """A paragraph-by-paragraph unified diff of the two latest versions (None if only one)."""
+    latest = session.scalars(
+        select(ArticleVersion)
+        .where(ArticleVersion.article_id == article_id)
+        .order_by(ArticleVersion.version_no.desc())
+        .limit(2)
+    ).all()
+    if len(latest) < 2:
+        return None
+    newer, older = latest
+    lines = difflib.unified_diff(
+        _paragraphs(older),
+        _paragraphs(newer),
+        fromfile=_version_label(older),
+        tofile=_version_label(newer),
+        n=context,
+        lineterm="",
+    )
+    return VersionDiff(older, newer, list(lines))
+
+
+def _paragraphs(version: ArticleVersion) -> list[str]:
+    """What a version's digest covers, one line each: title, date, body paragraphs."""
+    day = version.published_on.isoformat() if version.published_on else "(no date)"
+    paragraphs = [p for p in version.body.split("\n\n") if p.strip()]
+    return [f"title: {version.title}", f"date: {day}", *paragraphs]
+
+
+def _version_label(version: ArticleVersion) -> str:
+    return (
+        f"version {version.version_no} (first seen {version.first_seen_at:%Y-%m-%d %H:%M:%S} UTC)"
+    )
+
+
+def article_rows(session: Session, since: date | None = None) -> Iterator[dict[str, Any]]:
+    """One dict per article: the `articles` view's columns, then the current version's
+    captions, images and attachments (decoded). `since` keeps articles published that day or
+    later."""
+    query = text(
+        "SELECT a.*, v.captions, v.images, v.attachments FROM articles AS a "
+        "JOIN article AS r ON r.id = a.id "
+        "JOIN article_version AS v ON v.id = r.current_version_id "
+        "WHERE :since IS NULL OR a.published_on >= :since ORDER BY a.id"
+    ).columns(**dict.fromkeys(CONTENT_LISTS, JSON))
+    day = since.isoformat() if since else None
+    for row in session.execute(query, {"since": day}):
+        yield dict(row._mapping)
+
+
+def article_columns(session: Session) -> list[str]:
+    """The columns `article_rows` yields, in order (also when there are no rows)."""
+    return [*session.execute(text("SELECT * FROM articles LIMIT 0")).keys(), *CONTENT_LISTS]
+
+
+def capture_exports(session: Session, since: datetime | None = None) -> Iterator[CaptureExport]:
+    """Every capture fetched at or after `since`, oldest first, with its raw bytes."""
+    query = select(Capture).order_by(Capture.fetched_at, Capture.id)
+    if since is not None:
+        query = query.where(Capture.fetched_at >= since)
+    for capture in session.scalars(query.execution_options(yield_per=100)):
+        original = session.get(Capture, capture.revisit_of) if capture.revisit_of else None
+        yield CaptureExport(capture, capture_body(session, capture), original)
+
+
+def archive_stats(session: Session) -> ArchiveStats:
+    """Counts of articles, versions, links and captures; where and since when."""
+    captures = session.execute(
+        select(
+            func.count(Capture.id),
+            func.count(Capture.revisit_of),
+            func.coalesce(func.sum(Capture.body_length), 0),
+            func.coalesce(func.sum(func.length(Capture.body)), 0),
+        )
+    ).one()
+    return ArchiveStats(
+        articles=_count(session, Article),
+        versions=_count(session, ArticleVersion),
+        articles_with_versions=session.scalar(
+            select(func.count(ArticleVersion.article_id.distinct())).where(
+                ArticleVersion.version_no > 1
+            )
+        )
+        or 0,
+        aliases=_count(session, ArticleAlias),
+        near_duplicates=_count(session, NearDuplicate),
+        withdrawn=_count(session, Article, Article.withdrawn_at.is_not(None)),
+        captures=captures[0],
+        stored_bodies=captures[0] - captures[1],
+        revisits=captures[1],
+        raw_bytes=captures[2],
+        stored_bytes=captures[3],
+        per_column=[
+            (column_id, name, n)
+            for column_id, name, n in session.execute(
+                text(
+                    "SELECT column_id, column_name, COUNT(*) FROM articles "
+                    "GROUP BY column_id, column_name ORDER BY COUNT(*) DESC, column_id"
+                )
+            )
+        ],
+        per_year=[
+            (year, n)
+            for year, n in session.execute(
+                text("SELECT year, COUNT(*) FROM articles GROUP BY year ORDER BY year")
+            )
+        ],
+        file_bytes=_file_bytes(session),
+        schema_revision=MigrationContext.configure(session.connection()).get_current_revision(),
+        first_fetch=_extreme(session, True, Capture.fetched_at, Article.first_seen_at),
+        last_fetch=_extreme(session, False, Capture.fetched_at, Article.last_seen_at),
+    )
+
+
+def _count(session: Session, source: Any, *where: Any) -> int:
+    return session.scalar(select(func.count()).select_from(source).where(*where)) or 0
+
+
+def _extreme(session: Session, earliest: bool, *columns: Any) -> datetime | None:
+    """The earliest (or latest) time in several columns of different tables, None if empty."""
+    pick = func.min if earliest else func.max
+    found = [value for c in columns if (value := session.scalar(select(pick(c)))) is not None]
+    if not found:
+        return None
+    return min(found) if earliest else max(found)
+
+
+def _file_bytes(session: Session) -> int | None:
+    """The size of the SQLite file with its write-ahead log (None for other databases)."""
+    url = session.connection().engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database)
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.is_file())
