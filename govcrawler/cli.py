@@ -156,7 +156,11 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 @click.option("--until", metavar="YYYY-MM-DD", help="Only articles published on or before it.")
 @click.option("--column", metavar="ID_OR_NAME", help="Only this column (10766, or its name).")
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most hits shown."
+    "--limit",
+    type=click.IntRange(min=1, max=1000),
+    default=20,
+    show_default=True,
+    help="Most hits shown.",
 )
 @json_option
 @database_option

@@ -29,6 +29,7 @@ from storage.models import (
     SiteColumn,
 )
 
+
 @dataclass(frozen=True)
 class ArticleRecord:
     """An article page as the archive stores it (the crawler's extraction, flattened)."""
@@ -66,7 +67,7 @@ class Result:
 
     outcome: Outcome
     article_id: int | None = None
-    near_duplicate_of: int | None = None
+    near_duplicate_of: int | None = None  # the article it was linked with (either direction)
 
 
 _VERSION_FIELDS = (
@@ -159,7 +160,7 @@ def _new_article(
     _add_version(session, article, record, seen_at, capture_id, version_no=1)
     fulltext.index_article(session, article.id, record.title, record.body)
     keys = neardup.lsh_keys(record.body)
-    original = _link_near_duplicate(session, article, keys, seen_at)
+    original = _link_near_duplicate(session, article, record, keys, seen_at)
     _index_bands(session, article, keys)
     return Result(Outcome.NEW, article.id, original)
 
@@ -271,32 +272,40 @@ def _add_alias(
 
 
 def _link_near_duplicate(
-    session: Session, article: Article, keys: list[int], seen_at: datetime
+    session: Session, article: Article, record: ArticleRecord, keys: list[int], seen_at: datetime
 ) -> int | None:
-    """Link `article` to the closest other article within the SimHash threshold, if any.
+    """Link `article` and the closest other article within the SimHash threshold, if any.
 
-    Candidates come from the MinHash-LSH band index (one indexed lookup), never a scan.
+    Candidates come from the MinHash-LSH band index (one indexed lookup), never a scan. The
+    earlier publication is the original, whichever of the two was crawled first.
     """
     if not article.simhash or not keys:
         return None
     rows = session.execute(
-        select(Article.id, Article.simhash)
+        select(Article.id, Article.simhash, ArticleVersion.published_on)
         .join(NearDuplicateBand, NearDuplicateBand.article_id == Article.id)
+        .join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
         .where(NearDuplicateBand.band_key.in_(keys), Article.id != article.id)
         .distinct()
     ).all()
     scored = sorted(
-        (neardup.hamming(article.simhash, other), other_id)
-        for other_id, other in rows
+        (neardup.hamming(article.simhash, other), other_id, published)
+        for other_id, other, published in rows
         if other and neardup.is_near_duplicate(article.simhash, other)
     )
     if not scored:
         return None
-    distance, original_id = scored[0]
-    session.add(NearDuplicate(
-        article_id=article.id, original_id=original_id, distance=distance, found_at=seen_at
-    ))
-    return original_id
+    distance, other_id, other_published = scored[0]
+    newer_is_this = not (
+        record.published_on and other_published and record.published_on < other_published
+    )
+    copy_id, original_id = (article.id, other_id) if newer_is_this else (other_id, article.id)
+    session.add(
+        NearDuplicate(
+            article_id=copy_id, original_id=original_id, distance=distance, found_at=seen_at
+        )
+    )
+    return other_id
 
 
 def _index_bands(session: Session, article: Article, keys: list[int]) -> None:

@@ -157,6 +157,41 @@ def test_search_finds_exactly_the_articles_with_the_word(archive: Path, word: st
         assert hit["url"] in text and str(hit["article_id"]) in text
 
 
+def with_text(text: str) -> set[str]:
+    """URLs of the fixture articles whose title or body contains `text` (Chinese: a substring)."""
+    return {
+        page.url
+        for page in ARTICLES
+        if text in page.expected["title"] + "\n" + "\n".join(page.expected["body"])
+    }
+
+
+@pytest.mark.parametrize("word", ["四川", "政府", "成都", "工作报告", "人民政府", "汶"])
+def test_search_finds_chinese_words_of_any_length(archive: Path, word: str) -> None:
+    expected = with_text(word)
+    assert expected, f"no fixture article has {word!r}"
+    hits = json.loads(ok(cli(archive, "search", word, "--json", "--limit", "100")))
+    assert {hit["url"] for hit in hits} == expected
+    assert all(f"[{word}]" in hit["snippet"] for hit in hits)
+
+
+def test_search_phrase_and_prefix(archive: Path) -> None:
+    phrase = "Report on the Work of the Government"
+    hits = json.loads(ok(cli(archive, "search", f'"{phrase}"', "--json", "--limit", "100")))
+    assert {hit["url"] for hit in hits} == {
+        p.url
+        for p in ARTICLES
+        if phrase.lower() in (p.expected["title"] + "\n" + "\n".join(p.expected["body"])).lower()
+    }
+    prefix = json.loads(ok(cli(archive, "search", "invest*", "--json", "--limit", "100")))
+    words = re.compile(r"(?<!\w)invest\w*", re.IGNORECASE)
+    assert {hit["url"] for hit in prefix} == {
+        p.url
+        for p in ARTICLES
+        if words.search(p.expected["title"] + "\n" + "\n".join(p.expected["body"]))
+    }
+
+
 def test_search_in_one_column(archive: Path) -> None:
     in_column = [page for page in ARTICLES if page.expected["column_id"] == "10766"]
     expected = containing("government", in_column)
