@@ -341,7 +341,7 @@ def test_an_expression_sqlite_rejects_is_a_search_query_error(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, expression: str
 ) -> None:
     """The last line of defence: should a bad MATCH ever reach SQLite, the user gets one line."""
-    monkeypatch.setattr(storage.search, "_parse", lambda query: (expression, []))
+    monkeypatch.setattr(storage.search, "parse_query", lambda query: (expression, []))
     with pytest.raises(SearchQueryError, match="cannot read this query") as error:
         search(sessions, "panda")
     assert "\n" not in str(error.value)
