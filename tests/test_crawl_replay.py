@@ -4,6 +4,7 @@ archive, as `make demo` does."""
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -181,6 +182,36 @@ def test_a_second_crawl_adds_nothing(crawled, tmp_path: Path) -> None:
     # every response is byte-identical to the first crawl's: revisits, no second body
     (captures,) = query(copy, "SELECT COUNT(*) FROM captures WHERE NOT is_revisit")[0]
     assert f"captures: 0 stored, {captures} revisits" in result.stdout
+
+
+def test_a_page_taken_down_is_marked_withdrawn_never_deleted(crawled, tmp_path: Path) -> None:
+    database, _ = crawled
+    site = tmp_path / "site"
+    shutil.copytree(SITE_COPY, site)
+    gone = next(page for page in ORIGINALS if "/10766/" in page.url)
+    (site / gone.path.relative_to(SITE_COPY)).unlink()  # the list still links it: a 404
+    copy = tmp_path / "withdrawn.sqlite3"
+    with sqlite3.connect(database) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    before = query(
+        copy, "SELECT id, title, body, version_count FROM articles WHERE url = ?", gone.url
+    )
+    command = [*GOVCRAWLER, "crawl", "--replay", str(site), "--database", f"sqlite:///{copy}"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "(1 newly withdrawn, 0 still gone, 1 never archived)" in result.stdout
+    rows = query(
+        copy,
+        "SELECT id, title, body, version_count, withdrawn_at FROM articles WHERE url = ?",
+        gone.url,
+    )
+    assert [row[:4] for row in rows] == before
+    assert rows[0][4] is not None
+    assert query(copy, "SELECT COUNT(*) FROM articles WHERE withdrawn_at IS NOT NULL") == [(1,)]
+    assert query(copy, "SELECT status FROM captures WHERE url = ? ORDER BY id", gone.url) == [
+        (200,),
+        (404,),
+    ]
 
 
 def test_scrapy_crawl_keeps_working_for_developers(tmp_path: Path) -> None:
