@@ -209,10 +209,8 @@ def _refresh(
     fulltext.unindex_article(session, article.id, current.title, current.body)
     _add_version(session, article, record, seen_at, capture_id, current.version_no + 1)
     fulltext.index_article(session, article.id, record.title, record.body)
-    article.body_digest, article.column_id = record.body_digest, record.column_id
-    article.simhash = neardup.fingerprint(record.body)
-    session.execute(delete(NearDuplicateBand).where(NearDuplicateBand.article_id == article.id))
-    _index_bands(session, article, neardup.lsh_keys(record.body))
+    article.column_id = record.column_id
+    _refresh_fingerprints(session, article, record)
     return Result(Outcome.NEW_VERSION, article.id)
 
 
@@ -268,7 +266,16 @@ def _add_alias(
         record.title, record.published_on, record.body, record.captions
     )
     fulltext.index_article(session, article.id, record.title, record.body)
+    _refresh_fingerprints(session, article, record)
     article.last_seen_at = seen_at
+
+
+def _refresh_fingerprints(session: Session, article: Article, record: ArticleRecord) -> None:
+    """The body digest, SimHash and band keys of the article's new current body."""
+    article.body_digest = record.body_digest
+    article.simhash = neardup.fingerprint(record.body)
+    session.execute(delete(NearDuplicateBand).where(NearDuplicateBand.article_id == article.id))
+    _index_bands(session, article, neardup.lsh_keys(record.body))
 
 
 def _link_near_duplicate(

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -99,12 +99,38 @@ def _known_schema(engine: Engine) -> str | None:
 
 
 def upgrade_archive(engine: Engine, revision: str = "head") -> None:
-    """Bring the archive's schema to `revision`, keeping every row (Alembic migrations)."""
+    """Bring the archive's schema to `revision`, keeping every row (Alembic migrations).
+
+    SQLite migrations rebuild tables (copy, drop, rename): with foreign keys enforced, the drop
+    would cascade into the tables that refer to the old one. They run with enforcement off, and
+    the references are checked before the upgrade commits.
+    """
     _known_schema(engine)
     config = _alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # outside any transaction
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    _check_references(connection)
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def _check_references(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise ArchiveError(
+            f"the schema upgrade would leave {len(broken)} broken references "
+            f"(first: {tuple(broken[0])}); nothing was changed"
+        )
 
 
 def open_archive(url: str, upgrade: bool = True) -> Engine:

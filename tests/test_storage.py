@@ -2,13 +2,15 @@
 
 Every test works on a temporary SQLite file opened the way the crawler opens it
 (`storage.open_archive`) and reads it back either through the models or, as a researcher would,
-with the standard library's sqlite3.
+with the standard library's sqlite3. An article's content is its current `article_version`;
+versions, withdrawals, captures, near-duplicates and search are in test_storage_history.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import sqlite3
 import subprocess
 import sys
@@ -29,11 +31,13 @@ from storage import (
     Article,
     ArticleAlias,
     ArticleRecord,
+    ArticleVersion,
     Outcome,
     SiteColumn,
     record_article,
     record_column,
 )
+from storage.neardup import BANDS, fingerprint
 
 PROJECT = Path(__file__).resolve().parents[1]
 SITE = "https://www.sc.gov.cn"
@@ -132,14 +136,26 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 def record(
     sessions: sessionmaker[Session], article: ArticleRecord, seen_at: datetime = SEEN
 ) -> Outcome:
-    """Archive one page in its own transaction, as one crawl visit."""
+    """Archive one page in its own transaction, as one crawl visit; what it was."""
     with sessions.begin() as session:
-        return record_article(session, article, seen_at)
+        return record_article(session, article, seen_at).outcome
 
 
 def all_articles(sessions: sessionmaker[Session]) -> list[Article]:
     with sessions() as session:
         return list(session.scalars(select(Article).order_by(Article.id)))
+
+
+def current_versions(sessions: sessionmaker[Session]) -> list[ArticleVersion]:
+    """The current version of every article (its content), in article order."""
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(ArticleVersion)
+                .join(Article, Article.current_version_id == ArticleVersion.id)
+                .order_by(Article.id)
+            )
+        )
 
 
 def all_aliases(sessions: sessionmaker[Session]) -> list[ArticleAlias]:
@@ -221,13 +237,16 @@ def test_a_new_page_is_new_and_stored(sessions: sessionmaker[Session]) -> None:
     assert record(sessions, article) is Outcome.NEW
 
     (stored,) = all_articles(sessions)
+    (content,) = current_versions(sessions)
     assert (stored.url, stored.canonical_id) == (article.url, ORIGINAL_ID)
-    assert (stored.title, stored.body) == (TITLE, BODY)
+    assert (content.article_id, content.version_no) == (stored.id, 1)
+    assert (content.title, content.body) == (TITLE, BODY)
     assert stored.body_digest == hashlib.sha256(BODY.encode("utf-8")).hexdigest()
-    assert stored.published_on == date(2022, 9, 26)
-    assert stored.captions == [CAPTION]
-    assert stored.images == article.images
+    assert content.published_on == date(2022, 9, 26)
+    assert content.captions == [CAPTION]
+    assert content.images == article.images
     assert (stored.first_seen_at, stored.last_seen_at) == (SEEN, SEEN)
+    assert (content.first_seen_at, content.last_seen_at) == (SEEN, SEEN)
 
 
 def test_the_same_page_again_is_unchanged_and_only_last_seen_at_moves(
@@ -238,21 +257,25 @@ def test_the_same_page_again_is_unchanged_and_only_last_seen_at_moves(
     assert record(sessions, make_record(), LATER) is Outcome.UNCHANGED
 
     (stored,) = all_articles(sessions)
+    (content,) = current_versions(sessions)
     assert stored.first_seen_at == SEEN
     assert stored.last_seen_at == LATER
-    assert (stored.title, stored.body) == (TITLE, BODY)
+    assert (content.version_no, content.title, content.body) == (1, TITLE, BODY)
 
 
-def test_new_title_and_body_at_the_same_url_is_updated(sessions: sessionmaker[Session]) -> None:
+def test_new_title_and_body_at_the_same_url_is_a_new_version(
+    sessions: sessionmaker[Session],
+) -> None:
     record(sessions, make_record(), SEEN)
     edited_title = "Wang Xiaohui Inspects Zigong and Neijiang"
     edited_body = BODY + "\n\nHe urged the two cities to speed up industrial upgrading."
 
     outcome = record(sessions, make_record(title=edited_title, body=edited_body), LATER)
 
-    assert outcome is Outcome.UPDATED
+    assert outcome is Outcome.NEW_VERSION
     (stored,) = all_articles(sessions)
-    assert (stored.title, stored.body) == (edited_title, edited_body)
+    (content,) = current_versions(sessions)
+    assert (content.version_no, content.title, content.body) == (2, edited_title, edited_body)
     assert stored.body_digest == hashlib.sha256(edited_body.encode("utf-8")).hexdigest()
     assert (stored.first_seen_at, stored.last_seen_at) == (SEEN, LATER)
 
@@ -313,8 +336,9 @@ def test_an_earlier_original_found_after_its_republication_takes_the_primary_url
     assert record(sessions, original, LATER) is Outcome.NEW_ALIAS
 
     (stored,) = all_articles(sessions)
+    (content,) = current_versions(sessions)
     assert (stored.url, stored.canonical_id) == (original.url, ORIGINAL_ID)
-    assert stored.published_on == date(2022, 9, 26)
+    assert content.published_on == date(2022, 9, 26)
     (alias,) = all_aliases(sessions)
     assert (alias.url, alias.canonical_id, alias.article_id) == (
         copy.url,
@@ -353,7 +377,9 @@ def test_records_in_one_transaction_see_each_other(sessions: sessionmaker[Sessio
         first = record_article(session, make_record(), SEEN)
         second = record_article(session, republication(), SEEN)
 
-    assert (first, second) == (Outcome.NEW, Outcome.NEW_ALIAS)
+    assert (first.outcome, second.outcome) == (Outcome.NEW, Outcome.NEW_ALIAS)
+    assert first.article_id is not None
+    assert second.article_id == first.article_id
     assert len(all_articles(sessions)) == 1
     assert [alias.url for alias in all_aliases(sessions)] == [republication().url]
 
@@ -366,7 +392,7 @@ def test_an_alias_seen_twice_in_one_transaction_is_alias_seen(
         record_article(session, republication(), SEEN)
         again = record_article(session, republication(), LATER)
 
-    assert again is Outcome.ALIAS_SEEN
+    assert again.outcome is Outcome.ALIAS_SEEN
     assert len(all_aliases(sessions)) == 1
 
 
@@ -375,7 +401,7 @@ def test_an_earlier_original_in_the_same_transaction_swaps(
 ) -> None:
     with sessions.begin() as session:
         record_article(session, republication(), SEEN)
-        outcome = record_article(session, make_record(), SEEN)
+        outcome = record_article(session, make_record(), SEEN).outcome
 
     assert outcome is Outcome.NEW_ALIAS
     (stored,) = all_articles(sessions)
@@ -477,43 +503,79 @@ def test_a_datetime_in_another_zone_is_stored_as_the_same_instant_in_utc(
 
 # 6. Schema upgrades ----------------------------------------------------------------------------
 
+OLD_IMAGES = [{"url": f"{SITE}/10462/c102/2022/9/26/boiler.jpg", "caption": CAPTION}]
+OLD_ATTACHMENTS = [
+    {"url": f"{SITE}/10462/c102/2022/9/26/inspection-schedule.pdf", "text": "Inspection schedule"}
+]
+# The article rows of an archive written at schema 0001 (ids not consecutive: the upgrade
+# must keep them, not renumber them), and a word each one's body alone contains.
+ROWS_0001: list[dict[str, Any]] = [
+    {
+        "id": 1,
+        "cid": ORIGINAL_ID,
+        "url": article_url(ORIGINAL_ID, date(2022, 9, 26)),
+        "title": TITLE,
+        "published_on": date(2022, 9, 26),
+        "body": BODY,
+        "captions": [CAPTION],
+        "images": OLD_IMAGES,
+        "attachments": OLD_ATTACHMENTS,
+        "first_seen_at": datetime(2022, 9, 26, 8, tzinfo=UTC),
+        "last_seen_at": datetime(2022, 10, 1, 8, tzinfo=UTC),
+        "word": "Neijiang",
+    },
+    {
+        "id": 7,
+        "cid": OTHER_ID,
+        "url": article_url(OTHER_ID, date(2022, 9, 27)),
+        "title": OTHER_TITLE,
+        "published_on": date(2022, 9, 27),
+        "body": OTHER_BODY,
+        "captions": [],
+        "images": [],
+        "attachments": [],
+        "first_seen_at": datetime(2022, 9, 27, 9, 15, tzinfo=UTC),
+        "last_seen_at": datetime(2022, 10, 1, 8, tzinfo=UTC),
+        "word": "quarter",
+    },
+]
+OLD_ALIAS_URL = article_url(REPUBLISHED_ID, date(2022, 9, 28))
+
+
+def naive_utc(value: datetime) -> str:
+    """A datetime as the archive stores it: naive UTC text."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
 
 def insert_rows_at_0001(engine: Engine) -> None:
-    """Rows written with plain SQL in the 0001 schema, as an archive of that era holds them."""
-    body_digest = hashlib.sha256(BODY.encode("utf-8")).hexdigest()
-    other_digest = hashlib.sha256(OTHER_BODY.encode("utf-8")).hexdigest()
+    """Rows written with plain SQL in the 0001 schema, as an archive of that era holds them:
+    the content columns on `article`, one alias, one column name."""
     article_sql = text(
         "INSERT INTO article (id, canonical_id, url, title, published_on, column_id, "
         "page_column_name, body, captions, images, attachments, language, template, "
         "extraction_path, body_digest, first_seen_at, last_seen_at) VALUES (:id, :cid, :url, "
-        ":title, :published_on, '10765', 'Open Governance', :body, :captions, '[]', '[]', 'en', "
-        "'contText', 'container', :digest, '2022-09-26 08:00:00.000000', "
-        "'2022-10-01 08:00:00.000000')"
+        ":title, :published_on, '10765', 'Open Governance', :body, :captions, :images, "
+        ":attachments, 'en', 'contText', 'container', :digest, :first_seen_at, :last_seen_at)"
     )
     with engine.begin() as connection:
         connection.execute(
             article_sql,
             [
                 {
-                    "id": 1,
-                    "cid": ORIGINAL_ID,
-                    "url": article_url(ORIGINAL_ID, date(2022, 9, 26)),
-                    "title": TITLE,
-                    "published_on": "2022-09-26",
-                    "body": BODY,
-                    "captions": f'["{CAPTION}"]',
-                    "digest": body_digest,
-                },
-                {
-                    "id": 2,
-                    "cid": OTHER_ID,
-                    "url": article_url(OTHER_ID, date(2022, 9, 27)),
-                    "title": OTHER_TITLE,
-                    "published_on": "2022-09-27",
-                    "body": OTHER_BODY,
-                    "captions": "[]",
-                    "digest": other_digest,
-                },
+                    "id": row["id"],
+                    "cid": row["cid"],
+                    "url": row["url"],
+                    "title": row["title"],
+                    "published_on": row["published_on"].isoformat(),
+                    "body": row["body"],
+                    "captions": json.dumps(row["captions"], ensure_ascii=False),
+                    "images": json.dumps(row["images"], ensure_ascii=False),
+                    "attachments": json.dumps(row["attachments"], ensure_ascii=False),
+                    "digest": hashlib.sha256(row["body"].encode("utf-8")).hexdigest(),
+                    "first_seen_at": naive_utc(row["first_seen_at"]),
+                    "last_seen_at": naive_utc(row["last_seen_at"]),
+                }
+                for row in ROWS_0001
             ],
         )
         connection.execute(
@@ -522,7 +584,7 @@ def insert_rows_at_0001(engine: Engine) -> None:
                 "first_seen_at, last_seen_at) VALUES (:url, 1, :cid, '2022-09-28', "
                 "'2022-09-28 08:00:00.000000', '2022-10-01 08:00:00.000000')"
             ),
-            {"url": article_url(REPUBLISHED_ID, date(2022, 9, 28)), "cid": REPUBLISHED_ID},
+            {"url": OLD_ALIAS_URL, "cid": REPUBLISHED_ID},
         )
         connection.execute(
             text(
@@ -534,7 +596,22 @@ def insert_rows_at_0001(engine: Engine) -> None:
         )
 
 
-def test_upgrading_an_archive_from_0001_keeps_every_row(archive_path: Path) -> None:
+def record_of_0001_row(row: dict[str, Any]) -> ArticleRecord:
+    """The page of an 0001 row as the crawler extracts it today."""
+    return make_record(
+        row["cid"],
+        title=row["title"],
+        body=row["body"],
+        published_on=row["published_on"],
+        captions=row["captions"],
+        images=row["images"],
+        attachments=row["attachments"],
+    )
+
+
+@pytest.fixture
+def archive_from_0001(archive_path: Path) -> Iterator[Engine]:
+    """An archive written at schema 0001, then opened (and so upgraded to head)."""
     old = storage.create_archive_engine(sqlite_url(archive_path))
     try:
         storage.upgrade_archive(old, "0001")
@@ -542,34 +619,155 @@ def test_upgrading_an_archive_from_0001_keeps_every_row(archive_path: Path) -> N
         insert_rows_at_0001(old)
     finally:
         old.dispose()
-
     engine = storage.open_archive(sqlite_url(archive_path))
-    try:
-        assert storage.schema_revision(engine) == storage.head_revision()
-        with storage.session_factory(engine)() as session:
-            articles = list(session.scalars(select(Article).order_by(Article.id)))
-            alias = session.scalars(select(ArticleAlias)).one()
-            column = session.scalars(select(SiteColumn)).one()
-    finally:
-        engine.dispose()
+    yield engine
+    engine.dispose()
 
-    assert [(a.id, a.canonical_id, a.title, a.body) for a in articles] == [
-        (1, ORIGINAL_ID, TITLE, BODY),
-        (2, OTHER_ID, OTHER_TITLE, OTHER_BODY),
+
+def test_upgrading_an_archive_from_0001_keeps_every_row(
+    archive_path: Path, archive_from_0001: Engine
+) -> None:
+    engine = archive_from_0001
+    assert storage.schema_revision(engine) == storage.head_revision()
+    with storage.session_factory(engine)() as session:
+        articles = list(session.scalars(select(Article).order_by(Article.id)))
+        versions = list(session.scalars(select(ArticleVersion).order_by(ArticleVersion.id)))
+        aliases = list(session.scalars(select(ArticleAlias)))
+        columns = list(session.scalars(select(SiteColumn)))
+
+    # Identity, URLs and times stay on `article`; ids are not renumbered.
+    assert [(a.id, a.canonical_id, a.url) for a in articles] == [
+        (row["id"], row["cid"], row["url"]) for row in ROWS_0001
     ]
-    assert [a.published_on for a in articles] == [date(2022, 9, 26), date(2022, 9, 27)]
-    assert articles[0].captions == [CAPTION]
-    assert articles[0].body_digest == hashlib.sha256(BODY.encode("utf-8")).hexdigest()
-    assert articles[0].first_seen_at == datetime(2022, 9, 26, 8, tzinfo=UTC)
-    assert articles[0].last_seen_at == datetime(2022, 10, 1, 8, tzinfo=UTC)
-    assert (alias.url, alias.article_id, alias.canonical_id) == (
-        article_url(REPUBLISHED_ID, date(2022, 9, 28)),
+    assert [a.body_digest for a in articles] == [
+        hashlib.sha256(row["body"].encode("utf-8")).hexdigest() for row in ROWS_0001
+    ]
+    assert [(a.first_seen_at, a.last_seen_at) for a in articles] == [
+        (row["first_seen_at"], row["last_seen_at"]) for row in ROWS_0001
+    ]
+    assert [(a.column_id, a.withdrawn_at) for a in articles] == [("10765", None)] * 2
+    # The content is each article's version 1, and it is the current one.
+    assert [(v.article_id, v.version_no) for v in versions] == [(row["id"], 1) for row in ROWS_0001]
+    assert [a.current_version_id for a in articles] == [v.id for v in versions]
+    for row, version in zip(ROWS_0001, versions, strict=True):
+        assert (version.title, version.body, version.published_on) == (
+            row["title"],
+            row["body"],
+            row["published_on"],
+        )
+        assert (version.captions, version.images, version.attachments) == (
+            row["captions"],
+            row["images"],
+            row["attachments"],
+        )
+        assert (version.page_column_name, version.language, version.template) == (
+            "Open Governance",
+            "en",
+            "contText",
+        )
+        assert version.extraction_path == "container"
+        assert (version.first_seen_at, version.last_seen_at) == (
+            row["first_seen_at"],
+            row["last_seen_at"],
+        )
+        assert version.content_digest == storage.content_digest(
+            row["title"], row["published_on"], row["body"], row["captions"]
+        )
+        assert version.capture_id is None
+    (alias,) = aliases
+    assert (alias.url, alias.article_id, alias.canonical_id, alias.published_on) == (
+        OLD_ALIAS_URL,
         1,
         REPUBLISHED_ID,
+        date(2022, 9, 28),
     )
+    assert (alias.first_seen_at, alias.last_seen_at) == (
+        datetime(2022, 9, 28, 8, tzinfo=UTC),
+        datetime(2022, 10, 1, 8, tzinfo=UTC),
+    )
+    (column,) = columns
     assert (column.column_id, column.name, column.list_url) == ("10765", "News", NEWS_LIST)
-    view = raw_rows(archive_path, "SELECT id, column_name FROM articles ORDER BY id")
-    assert view == [{"id": 1, "column_name": "News"}, {"id": 2, "column_name": "News"}]
+
+    # What a researcher reads: the views, through the standard library.
+    view = raw_rows(
+        archive_path,
+        "SELECT id, url, title, body, published_on, year, column_name, version_count, "
+        "alias_count, withdrawn_at, first_seen_at, last_seen_at FROM articles ORDER BY id",
+    )
+    assert view == [
+        {
+            "id": row["id"],
+            "url": row["url"],
+            "title": row["title"],
+            "body": row["body"],
+            "published_on": row["published_on"].isoformat(),
+            "year": 2022,
+            "column_name": "News",
+            "version_count": 1,
+            "alias_count": 1 if row["id"] == 1 else 0,
+            "withdrawn_at": None,
+            "first_seen_at": naive_utc(row["first_seen_at"]),
+            "last_seen_at": naive_utc(row["last_seen_at"]),
+        }
+        for row in ROWS_0001
+    ]
+    history = raw_rows(
+        archive_path,
+        "SELECT article_id, version_no, title, body, captions, superseded_at, is_current "
+        "FROM article_versions ORDER BY article_id",
+    )
+    assert [{**h, "captions": json.loads(h["captions"])} for h in history] == [
+        {
+            "article_id": row["id"],
+            "version_no": 1,
+            "title": row["title"],
+            "body": row["body"],
+            "captions": row["captions"],
+            "superseded_at": None,
+            "is_current": 1,
+        }
+        for row in ROWS_0001
+    ]
+
+    # The old articles are in the search and near-duplicate indexes, as new ones would be.
+    for row in ROWS_0001:
+        assert all(row["word"] not in other["body"] for other in ROWS_0001 if other is not row)
+        found = raw_rows(
+            archive_path,
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?",
+            row["word"],
+        )
+        assert found == [{"rowid": row["id"]}]
+    assert [a.simhash for a in articles] == [fingerprint(row["body"]) for row in ROWS_0001]
+    bands = raw_rows(
+        archive_path,
+        "SELECT article_id, COUNT(*) AS n FROM near_duplicate_band GROUP BY 1 ORDER BY 1",
+    )
+    assert bands == [{"article_id": row["id"], "n": BANDS} for row in ROWS_0001]
+
+    # The upgrade's digests are the running code's: the same pages again change nothing.
+    sessions = storage.session_factory(engine)
+    again = LATER + timedelta(days=30)
+    for row in ROWS_0001:
+        assert record(sessions, record_of_0001_row(row), again) is Outcome.UNCHANGED
+    alias_page = make_record(
+        REPUBLISHED_ID,
+        published_on=date(2022, 9, 28),
+        images=OLD_IMAGES,
+        attachments=OLD_ATTACHMENTS,
+    )
+    assert alias_page.url == OLD_ALIAS_URL
+    assert record(sessions, alias_page, again) is Outcome.ALIAS_SEEN
+    counts = raw_rows(
+        archive_path,
+        "SELECT (SELECT COUNT(*) FROM article) AS articles, "
+        "(SELECT COUNT(*) FROM article_version) AS versions, "
+        "(SELECT COUNT(*) FROM article_alias) AS aliases",
+    )
+    assert counts == [{"articles": 2, "versions": 2, "aliases": 1}]
+
+    assert raw_rows(archive_path, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
+    assert raw_rows(archive_path, "PRAGMA foreign_key_check") == []
 
 
 def older_revisions() -> list[str | None]:
