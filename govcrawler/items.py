@@ -36,6 +36,13 @@ class PageGone:
 
 
 @dataclass(frozen=True)
+class NotModified:
+    """A 304 to a conditional revisit: the archived article is still what the site shows."""
+
+    fetch: Fetch
+
+
+@dataclass(frozen=True)
 class UnreadablePage:
     """An article URL whose response gave no article; its capture is kept for diagnosis."""
 

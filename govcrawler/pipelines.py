@@ -22,7 +22,15 @@ import storage
 from govcrawler.extract.model import Article
 from govcrawler.extract.text import body_digest, strip_boilerplate
 from govcrawler.extract.urls import is_site_url
-from govcrawler.items import ArticlePage, ColumnLabel, Fetch, PageGone, UnreadablePage
+from govcrawler.faults import KillSwitch
+from govcrawler.items import (
+    ArticlePage,
+    ColumnLabel,
+    Fetch,
+    NotModified,
+    PageGone,
+    UnreadablePage,
+)
 
 if TYPE_CHECKING:
     from typing import Self
@@ -120,6 +128,7 @@ class ArchivePipeline(_Counting):
         self.batch_size = crawler.settings.getint("GOVCRAWLER_BATCH_SIZE", 50)
         self.pending: list[Any] = []
         self.closing = False
+        self.kill_switch = KillSwitch.from_settings(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -136,7 +145,7 @@ class ArchivePipeline(_Counting):
         self.engine.dispose()
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticlePage | ColumnLabel | PageGone | UnreadablePage):
+        if isinstance(item, ArticlePage | ColumnLabel | PageGone | NotModified | UnreadablePage):
             self.pending.append(item)
             if len(self.pending) >= self.batch_size:
                 self.write_pending()
@@ -152,12 +161,15 @@ class ArchivePipeline(_Counting):
             with self.sessions.begin() as session:
                 for item in batch:
                     outcomes.extend(_write(session, item))
+                session.flush()
+                self.kill_switch.tick("commit")
         except SQLAlchemyError as error:
             self.stats.inc_value("govcrawler/archive/error", len(batch))
             logger.error("archive write failed, %d items not stored: %s", len(batch), error)
             if not self.closing and self.crawler.engine is not None:
                 deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_error"))
             return
+        self.kill_switch.tick("batch")
         for outcome in outcomes:
             self.stats.inc_value(f"govcrawler/archive/{outcome}")
 
@@ -175,6 +187,8 @@ def _write(session: Session, item: Any) -> list[str]:
         )
     elif isinstance(item, PageGone):
         result = storage.record_gone(session, item.fetch.url, item.fetch.fetched_at)
+    elif isinstance(item, NotModified):
+        result = storage.record_not_modified(session, item.fetch.url, item.fetch.fetched_at)
     else:
         return counted
     capture.article_id = result.article_id

@@ -86,3 +86,48 @@ def stats_text(counts: read.ArchiveStats, where: str) -> str:
         *(f"  {n:>5}  {y or '(no date)'}" for y, n in counts.per_year),
     ]
     return "\n".join(lines)
+
+
+_RUN_FIELDS = (
+    "id",
+    "started_at",
+    "finished_at",
+    "outcome",
+    "exit_status",
+    "full",
+    "recovery",
+    "requests",
+    "responses_by_status",
+    "new_articles",
+    "new_versions",
+    "withdrawn",
+    "dropped",
+    "extraction_fallbacks",
+    "blocked",
+    "problems",
+)
+
+
+def run_summary(run: storage.CrawlRun) -> dict[str, Any]:
+    return {name: getattr(run, name) for name in _RUN_FIELDS}
+
+
+def runs_text(runs: list[storage.CrawlRun]) -> str:
+    """One line per run, newest first, and its problems indented below it."""
+    lines = [
+        "  id  started (UTC)        took    outcome         exit  requests  new  versions"
+        "  withdrawn  blocked"
+    ]
+    for run in runs:
+        took = (
+            f"{(run.finished_at - run.started_at).total_seconds():.0f}s" if run.finished_at else "-"
+        )
+        mode = " full" if run.full else " recovery" if run.recovery else ""
+        lines.append(
+            f"{run.id:>4}  {run.started_at:%Y-%m-%d %H:%M:%S}  {took:>6}  "
+            f"{run.outcome + mode:<15} {run.exit_status if run.exit_status is not None else '-':>4}"
+            f"  {run.requests:>8}  {run.new_articles:>3}  {run.new_versions:>8}"
+            f"  {run.withdrawn:>9}  {run.blocked:>7}"
+        )
+        lines.extend(f"        problem: {problem}" for problem in run.problems)
+    return "\n".join(lines)

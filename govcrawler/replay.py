@@ -3,8 +3,9 @@
 The copy is laid out as `wget --mirror` saves it: `<root>/<host>/<path>` (a directory URL is
 `index.html`, falling back to `index.shtml`; a query string is part of the file name, `name?q`).
 Beside a page, `<file>.meta.json` may hold `{"status": 302, "headers": {...}}`, which replay
-honours. A URL with no file is a 404; a URL that would leave the root (`..`, encoded or not) is
-refused with a 400 and never read.
+honours (a saved ETag or Last-Modified answers a matching conditional request with a 304).
+A URL with no file is a 404; a URL that would leave the root (`..`, encoded or not) is refused
+with a 400 and never read.
 
 Enable it with `GOVCRAWLER_REPLAY_DIR` (`govcrawler crawl --replay DIR`): the add-on swaps the
 http(s) download handlers and, since no real host is touched, drops the politeness delay.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -87,6 +89,22 @@ def read_sidecar(page: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def not_modified(request: Request, saved: dict[str, str]) -> bool:
+    """A conditional request the saved validators satisfy, as a server would answer it:
+    `If-None-Match` against the saved ETag, else `If-Modified-Since` against Last-Modified."""
+    headers = {key.lower(): value for key, value in saved.items()}
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        return if_none_match.decode("latin-1") == headers.get("etag")
+    since, modified = request.headers.get("If-Modified-Since"), headers.get("last-modified")
+    if since is None or modified is None:
+        return False
+    try:
+        return parsedate_to_datetime(modified) <= parsedate_to_datetime(since.decode("latin-1"))
+    except (TypeError, ValueError):
+        return False
+
+
 class ReplayDownloadHandler(BaseDownloadHandler):
     """Answers http(s) requests from the files of a saved copy of the site."""
 
@@ -115,8 +133,12 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         saved = read_sidecar(path)
         headers = {"Content-Type": _CONTENT_TYPES.get(path.suffix.lower(), "text/html")}
         headers.update(saved.get("headers") or {})
+        status = int(saved.get("status", 200))
+        if status == 200 and not_modified(request, headers):
+            self.stats.inc_value("replay/not_modified")
+            return self._response(request, 304, {}, b"")
         self.stats.inc_value("replay/served")
-        return self._response(request, int(saved.get("status", 200)), headers, path.read_bytes())
+        return self._response(request, status, headers, path.read_bytes())
 
     @staticmethod
     def _response(request: Request, status: int, headers: dict[str, str], body: bytes) -> Response:

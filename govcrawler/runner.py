@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -29,14 +32,33 @@ def crawl_settings(overrides: dict[str, Any]) -> Settings:
     return settings
 
 
-def run_crawl(overrides: dict[str, Any]) -> CrawlResult:
-    """Crawl once, blocking until done; the crawl's stats come back in a `CrawlResult`."""
-    process = CrawlerProcess(crawl_settings(overrides))
+def run_crawl(overrides: dict[str, Any], log_file: Path | None = None) -> CrawlResult:
+    """Crawl once, blocking until done; the crawl's stats come back in a `CrawlResult`.
+
+    With `log_file`, the log goes there (rotated at 10 MB, 5 files kept) instead of stderr.
+    """
+    settings = crawl_settings(overrides)
+    if log_file is not None:
+        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+        _log_to_file(log_file, settings)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(OpenGovernanceSpider)
     process.crawl(crawler)
     process.start()
     assert crawler.stats is not None
     return CrawlResult(dict(crawler.stats.get_stats()))
+
+
+def _log_to_file(path: Path, settings: Settings) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(path, maxBytes=10_000_000, backupCount=5, encoding="utf-8")
+    handler.setFormatter(
+        logging.Formatter(settings.get("LOG_FORMAT"), settings.get("LOG_DATEFORMAT"))
+    )
+    handler.setLevel(settings.get("LOG_LEVEL"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.WARNING, handler.level))
 
 
 @dataclass(frozen=True)
@@ -46,6 +68,15 @@ class CrawlResult:
     @property
     def finish_reason(self) -> str:
         return str(self.stats.get("finish_reason", "unknown"))
+
+    @property
+    def exit_status(self) -> int:
+        """The run's verdict (see `govcrawler.health` and `govcrawler.runs`)."""
+        return int(self.stats.get("govcrawler/run/exit_status", 3))
+
+    @property
+    def problems(self) -> list[str]:
+        return list(self.stats.get("govcrawler/run/problems", []))
 
     def count(self, key: str) -> int:
         return int(self.stats.get(key, 0))
@@ -67,7 +98,9 @@ class CrawlResult:
                 "httperror/response_ignored_status_count/"
             ).items()
         }
-        refused = self.count("govcrawler/refused/offsite") + self.count("offsite/filtered")
+        refused = sum(self.with_prefix("govcrawler/refused/").values()) + self.count(
+            "offsite/filtered"
+        )
         lines = [
             f"archive: {where}",
             f"pages fetched: {self.count('downloader/response_count')} "

@@ -30,6 +30,35 @@ GOVCRAWLER_BATCH_SIZE = 50
 # Who to contact about this crawler; sent in the User-Agent.
 GOVCRAWLER_CONTACT = os.environ.get("GOVCRAWLER_CONTACT", "")
 
+# --- incremental runs -----------------------------------------------------------------------
+# Paging through a list stops after this many consecutive pages that hold only known articles.
+GOVCRAWLER_KNOWN_PAGES_TOLERANCE = 1
+# When a known article is fetched again: [max age in days (None: any), days between visits].
+GOVCRAWLER_REVISIT_SCHEDULE = [[30, 1], [365, 7], [None, 30]]
+# Re-fetch everything, known or not (`govcrawler crawl --full`).
+GOVCRAWLER_FULL = False
+
+# --- health checks: a run that crosses one fails loudly (exit status 4, or 5 when blocked) ------
+# Largest share of article pages extracted by the generic fallback (a redesign shows up here).
+GOVCRAWLER_MAX_FALLBACK_SHARE = 0.2
+# Largest share of requests that end in a 5xx or a download error.
+GOVCRAWLER_MAX_ERROR_RATE = 0.2
+# Largest drop, against the previous run, in the share of articles with a required field.
+GOVCRAWLER_MAX_COVERAGE_DROP = 0.2
+# Article pages a run needs before the share-based checks apply (a tiny run proves nothing).
+GOVCRAWLER_HEALTH_MIN_PAGES = 5
+
+# --- politeness beyond Scrapy's own -----------------------------------------------------------
+# The longest Retry-After (seconds) honoured; a longer one stops the run as blocked.
+GOVCRAWLER_MAX_RETRY_AFTER = 600
+# Challenge pages: a response smaller than this that sets cookies by script is a block page.
+GOVCRAWLER_CHALLENGE_MAX_BYTES = 4096
+
+# --- testing only ---------------------------------------------------------------------------
+# Fault injection for the crash-safety tests: "commit:N" (SIGKILL inside the N-th batch's
+# transaction), "batch:N" (after the N-th commit), "response:N" (at the N-th article response).
+GOVCRAWLER_KILL_AT = os.environ.get("GOVCRAWLER_KILL_AT", "")
+
 # --- politeness -----------------------------------------------------------------------------
 USER_AGENT = "govcrawler/0.1 (+archiver of public government publications" + (
     f"; contact: {GOVCRAWLER_CONTACT})" if GOVCRAWLER_CONTACT else ")"
@@ -47,6 +76,7 @@ DOWNLOAD_TIMEOUT = 60
 
 # --- components -----------------------------------------------------------------------------
 ADDONS = {"govcrawler.replay.ReplayAddon": 0}
+EXTENSIONS = {"govcrawler.runs.RunRecorder": 0}
 DOWNLOADER_MIDDLEWARES = {"govcrawler.middlewares.SiteOnlyMiddleware": 40}
 ITEM_PIPELINES = {
     "govcrawler.pipelines.CleanPipeline": 100,

@@ -13,6 +13,7 @@ from storage.archive import (
     record_article,
     record_column,
     record_gone,
+    record_not_modified,
 )
 from storage.captures import CaptureRecord, capture_body, record_capture
 from storage.db import (
@@ -30,6 +31,7 @@ from storage.models import (
     ArticleVersion,
     Base,
     Capture,
+    CrawlRun,
     NearDuplicate,
     NearDuplicateBand,
     SiteColumn,
@@ -44,6 +46,7 @@ __all__ = [
     "Base",
     "Capture",
     "CaptureRecord",
+    "CrawlRun",
     "NearDuplicate",
     "NearDuplicateBand",
     "Outcome",
@@ -60,6 +63,7 @@ __all__ = [
     "record_capture",
     "record_column",
     "record_gone",
+    "record_not_modified",
     "schema_revision",
     "session_factory",
     "upgrade_archive",

@@ -121,6 +121,22 @@ def record_gone(session: Session, url: str, seen_at: datetime) -> Result:
     return Result(Outcome.WITHDRAWN, article.id)
 
 
+def record_not_modified(session: Session, url: str, seen_at: datetime) -> Result:
+    """A 304 for `url`: its article (or alias) was seen again, unchanged."""
+    alias = session.get(ArticleAlias, url)
+    if alias is not None:
+        alias.last_seen_at = seen_at
+        return Result(Outcome.ALIAS_SEEN, alias.article_id)
+    article = session.scalar(select(Article).where(Article.url == url))
+    if article is None:
+        return Result(Outcome.NOT_ARCHIVED)
+    article.last_seen_at, article.withdrawn_at = seen_at, None
+    current = session.get(ArticleVersion, article.current_version_id)
+    if current is not None:
+        current.last_seen_at = seen_at
+    return Result(Outcome.UNCHANGED, article.id)
+
+
 def _find_article(session: Session, record: ArticleRecord) -> Article | None:
     """The archived article this page is: same URL, same id, or same body elsewhere."""
     candidates = session.scalars(

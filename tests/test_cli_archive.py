@@ -36,10 +36,10 @@ METADATA = ROOT / "datasette" / "metadata.json"
 NEW_SENTENCE = "This sentence was written into the page when it was edited."
 
 
-def crawl(site: Path, database: Path) -> None:
+def crawl(site: Path, database: Path, *extra: str) -> None:
     """The real crawl, in a subprocess, as a user runs it."""
     command = [sys.executable, "-c", "from govcrawler.cli import main; main()", "crawl"]
-    command += ["--replay", str(site), "--database", f"sqlite:///{database}"]
+    command += ["--replay", str(site), "--database", f"sqlite:///{database}", *extra]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -120,9 +120,9 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def recrawled(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the archive crawled a second time, the site unchanged."""
+    """A copy of the archive crawled a second time in full, the site unchanged."""
     path = copy_archive(archive, tmp_path_factory.mktemp("recrawled") / "archive.sqlite3")
-    crawl(SITE_COPY, path)
+    crawl(SITE_COPY, path, "--full")
     return path
 
 
@@ -136,7 +136,7 @@ def edited(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     copy = site / page.path.relative_to(SITE_COPY)
     copy.write_bytes(copy.read_bytes().replace(sentence.encode(), NEW_SENTENCE.encode()))
     path = copy_archive(archive, base / "archive.sqlite3")
-    crawl(site, path)
+    crawl(site, path, "--full")  # a known article is only re-read when due, or in full
     return path, page.url, sentence
 
 

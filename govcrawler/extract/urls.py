@@ -154,3 +154,12 @@ def list_column_id(list_url: str) -> str:
     if "." in segments[-1]:
         segments = segments[:-1]
     return next((seg for seg in reversed(segments) if seg), "")
+
+
+_NUMBERED_PAGE = re.compile(r"_(\d+)\.s?html?$", re.IGNORECASE)
+
+
+def list_page_number(url: str) -> int | None:
+    """N for page N of a paginated list (`<stem>_N.shtml`); None for any other URL."""
+    match = _NUMBERED_PAGE.search(urlsplit(url).path)
+    return int(match[1]) if match and article_ref(url) is None else None

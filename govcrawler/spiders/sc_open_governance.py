@@ -15,15 +15,15 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy.http import Response, TextResponse
 
 from govcrawler.extract.article import article_from_page
 from govcrawler.extract.encoding import page_text
-from govcrawler.extract.listing import Link, list_page_count, page_links
-from govcrawler.extract.model import ExtractionError
+from govcrawler.extract.listing import list_page_count, page_links
+from govcrawler.extract.model import Article, ExtractionError
 from govcrawler.extract.urls import (
     article_ref,
     canonical_url,
@@ -31,16 +31,33 @@ from govcrawler.extract.urls import (
     is_page_url,
     is_site_url,
     list_column_id,
+    list_page_number,
     numbered_page_url,
 )
-from govcrawler.items import ArticlePage, ColumnLabel, Fetch, PageGone, UnreadablePage
+from govcrawler.faults import KillSwitch
+from govcrawler.items import (
+    ArticlePage,
+    ColumnLabel,
+    Fetch,
+    NotModified,
+    PageGone,
+    UnreadablePage,
+)
+from govcrawler.plan import CrawlPlan, load_plan
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
 
 # Link texts that name a page of a list, not the column it belongs to.
 _PAGER_TEXT = re.compile(
     r"^(?:\d+|more|more\s*>+|next|prev(?:ious)?|first|last|home|>+|<+|»|«|下一页|上一页|首页|尾页)$",
     re.IGNORECASE,
 )
-GONE_STATUSES = [404, 410]  # an article URL that answers these was taken down
+NOT_MODIFIED = 304  # the answer to a conditional revisit of an unchanged page
+GONE_STATUSES = [404, 410]
+REDIRECTS = [301, 302, 303, 307, 308]  # an article URL that answers these was taken down
 LIST_PRIORITY = 10  # lists before articles: news is found first, and names before pages
 
 
@@ -51,12 +68,28 @@ class OpenGovernanceSpider(scrapy.Spider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.column_names: dict[str, Counter[str]] = defaultdict(Counter)
+        self.plan = CrawlPlan()
+        self.kill_switch = KillSwitch("")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.kill_switch = KillSwitch.from_settings(crawler.settings)
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         url = canonical_url(self.settings.get("GOVCRAWLER_START_URL"))
         if url is None or not is_site_url(url):
             raise ValueError(f"GOVCRAWLER_START_URL must be a www.sc.gov.cn URL, not {url!r}")
+        self.plan = load_plan(self.settings)
+        if self.plan.recovering:
+            self.logger.info("the previous run did not finish: reading every list page")
         yield scrapy.Request(url, callback=self.parse_page, priority=LIST_PRIORITY)
+        for due in self.plan.due_urls():
+            if article_ref(due) and in_scope(due, self.scope):
+                self._count("incremental/revisits")
+                for request in self._article_request(due):
+                    yield request
 
     @property
     def scope(self) -> list[str]:
@@ -67,17 +100,73 @@ class OpenGovernanceSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._count("skipped/not_text")
             return
+        fresh, linked = False, set()
         for link in page_links(response.text):
-            yield from self._follow(link, response.url)
-        pages = list_page_count(response.text) or 0
-        for number in range(2, pages + 1):
-            yield response.follow(
-                numbered_page_url(response.url, number), self.parse_page, priority=LIST_PRIORITY
-            )
+            url = self._site_url(link.href, response.url)
+            if url is None:
+                continue
+            linked.add(url)
+            ref = article_ref(url)
+            if ref is not None:
+                self._count(f"links/column/{ref.column_id}")
+                fresh = fresh or not self.plan.is_known(url)
+                yield from self._article_request(url)
+            elif self.plan.walk_all_pages or list_page_number(url) is None:
+                yield from self._column_label(url, link.text)
+                yield scrapy.Request(url, callback=self.parse_page, priority=LIST_PRIORITY)
+        yield from self._next_page(response, fresh, linked)
+
+    def _next_page(
+        self, response: TextResponse, fresh: bool, linked: set[str]
+    ) -> Iterator[scrapy.Request]:
+        """The list's next page(s): all of them when walking every page; otherwise the next
+        one, unless the last `GOVCRAWLER_KNOWN_PAGES_TOLERANCE` pages held only known articles."""
+        count = list_page_count(response.text)
+        if self.plan.walk_all_pages:
+            for number in range(2, (count or 0) + 1):
+                yield self._list_request(numbered_page_url(response.url, number), 0)
+            return
+        streak = 0 if fresh else response.meta.get("known_streak", 0) + 1
+        following = (list_page_number(response.url) or 1) + 1
+        next_url = numbered_page_url(response.url, following)
+        if not ((count and following <= count) or next_url in linked):
+            return
+        if streak >= self.settings.getint("GOVCRAWLER_KNOWN_PAGES_TOLERANCE", 1):
+            self._count("incremental/paging_stopped")
+            return
+        yield self._list_request(next_url, streak)
+
+    def _list_request(self, url: str, streak: int) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=self.parse_page, priority=LIST_PRIORITY, meta={"known_streak": streak}
+        )
+
+    def _article_request(self, url: str) -> Iterator[scrapy.Request]:
+        if not self.plan.wanted(url):
+            self._count("incremental/known_skipped")
+            return
+        yield scrapy.Request(
+            url,
+            callback=self.parse_article,
+            headers=self.plan.conditional_headers(url),
+            meta={
+                "handle_httpstatus_list": [NOT_MODIFIED, *GONE_STATUSES, *REDIRECTS],
+                "dont_redirect": True,  # an article's redirect is captured, then followed here
+            },
+        )
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         """An article page: an `ArticlePage`, or a counted `PageGone` / `UnreadablePage`."""
         fetch = fetch_of(response)
+        self.kill_switch.tick("response")
+        if response.status == NOT_MODIFIED:
+            self._count("incremental/not_modified")
+            yield NotModified(fetch)
+            return
+        if response.status in REDIRECTS:
+            yield UnreadablePage(fetch, "redirect")
+            yield from self._follow_redirect(response)
+            return
         if response.status in GONE_STATUSES:
             self._count(f"gone/{response.status}")
             yield PageGone(fetch)
@@ -95,7 +184,27 @@ class OpenGovernanceSpider(scrapy.Spider):
             yield UnreadablePage(fetch, reason)
             return
         self._count(f"extraction/{article.extraction_path}")
+        self._count_coverage(article)
         yield ArticlePage(article, fetch)
+
+    def _count_coverage(self, article: Article) -> None:
+        """How many articles had each field from the page itself (for the health checks)."""
+        self._count("coverage/articles")
+        if article.date_source in ("updated", "meta"):
+            self._count("coverage/published_on")
+        if article.column_name:
+            self._count("coverage/column_name")
+
+    def _follow_redirect(self, response: Response) -> Iterator[scrapy.Request]:
+        """Follow an article's redirect if it stays in scope on the site; count it if not."""
+        location = response.headers.get("Location")
+        target = canonical_url(location.decode("latin-1"), response.url) if location else None
+        if target is None or not is_site_url(target) or not in_scope(target, self.scope):
+            self._count("refused/offsite_redirect")
+            self.logger.info("not following %s to %s", response.url, target)
+            return
+        self._count("redirects/followed")
+        yield from self._article_request(target)
 
     def _text(self, response: TextResponse) -> str:
         """The page decoded by `page_text`, counting where it overrode Scrapy's decoding."""
@@ -107,22 +216,15 @@ class OpenGovernanceSpider(scrapy.Spider):
             self._count(f"encoding/corrected/{response.encoding}->{encoding}")
         return text
 
-    def _follow(self, link: Link, base: str) -> Iterator[scrapy.Request | ColumnLabel]:
-        url = canonical_url(link.href, base)
+    def _site_url(self, href: str, base: str) -> str | None:
+        """The canonical URL of an in-scope page link; None for anything not to follow."""
+        url = canonical_url(href, base)
         if url is None or not is_page_url(url):
-            return
+            return None
         if not is_site_url(url):
             self._count("links/offsite")
-            return
-        if not in_scope(url, self.scope):
-            return
-        if article_ref(url) is not None:
-            yield scrapy.Request(
-                url, callback=self.parse_article, meta={"handle_httpstatus_list": GONE_STATUSES}
-            )
-            return
-        yield from self._column_label(url, link.text)
-        yield scrapy.Request(url, callback=self.parse_page, priority=LIST_PRIORITY)
+            return None
+        return url if in_scope(url, self.scope) else None
 
     def _column_label(self, list_url: str, text: str) -> Iterator[ColumnLabel]:
         """A column's name: what most navigation links to its list call it.
