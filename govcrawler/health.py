@@ -9,7 +9,8 @@ report lines and an exit status:
     ======  =============================================================================
     0       healthy: no check crossed its threshold
     4       ``EXIT_HEALTH``: the site changed under the crawler (a column went empty,
-            extraction fell back, a field vanished, too many errors); archive kept, fix code
+            extraction fell back, a field vanished, too many errors); what was archived
+            is kept, the spider or the extractors need a look
     5       ``EXIT_BLOCKED``: the site blocked or challenged the crawler; wins over 4
     ======  =============================================================================
 """
@@ -151,18 +152,20 @@ def _field_coverage(
     articles = _count(stats, _ARTICLES)
     if articles < max(thresholds.min_pages, 1):
         return
-    for field in sorted({f for run in (stats, *previous) for f in _fields(run)}):
+    keys = {key for run in (stats, *previous) for key in run if key.startswith(_COVERAGE)}
+    for field in sorted({key.removeprefix(_COVERAGE) for key in keys} - {"articles"}):
         baseline = _coverage_baseline(field, previous, thresholds.min_pages)
         if baseline is None:
             continue
         age, before = baseline
         found = _count(stats, _COVERAGE + field)
-        if before - found / articles > thresholds.max_coverage_drop + _SLACK:
+        drop = before - found / articles
+        if drop > thresholds.max_coverage_drop + _SLACK:
             yield Problem(
                 "field_coverage",
                 f"field {field}: found on {found} of {articles} articles "
-                f"({_pct(found / articles)}), down from {_pct(before)} in {_when(age)} "
-                f"(largest drop allowed {_pct(thresholds.max_coverage_drop)}): "
+                f"({_pct(found / articles)}), down from {_pct(before)} in {_when(age)}: a drop "
+                f"of {_num(drop)} points (limit {_num(thresholds.max_coverage_drop)}): "
                 "the pages no longer show it where the extractor looks",
                 blocked=False,
             )
@@ -180,26 +183,26 @@ def _coverage_baseline(
 
 
 def _error_rate(stats: Stats, thresholds: Thresholds) -> Iterator[Problem]:
-    requests = _count(stats, "downloader/request_count")
+    """Pages that failed for good, of the pages requested: a retried attempt is not a page
+    (Scrapy retries a 500 twice; one page that fails three times is one failure)."""
+    retries = _count(stats, "retry/count")
+    requests = max(_count(stats, "downloader/request_count") - retries, 0)
     statuses = _with_prefix(stats, _STATUS)
     server = sum(
         n for status, n in statuses.items() if status.isdigit() and 500 <= int(status) < 600
     )
     failed = max(_count(stats, "downloader/exception_count") - _count(stats, _REFUSED), 0)
-    errors = server + failed
+    errors = max(server + failed - retries, 0)
     if not _over(errors, requests, thresholds.max_error_rate, thresholds.min_pages):
         return
     yield Problem(
         "error_rate",
-        f"errors: {errors} of {requests} requests ({_pct(errors / requests)}) failed "
-        f"({server} server errors 5xx, {failed} download errors; "
-        f"limit {_pct(thresholds.max_error_rate)}): the site is down or struggling",
+        f"errors: {errors} of {requests} pages ({_pct(errors / requests)}) failed after "
+        f"retries ({server} server errors 5xx and {failed} download errors in "
+        f"{requests + retries} attempts; limit {_pct(thresholds.max_error_rate)}): "
+        "the site is down or struggling",
         blocked=False,
     )
-
-
-def _fields(stats: Stats) -> set[str]:
-    return set(_with_prefix(stats, _COVERAGE)) - {"articles"}
 
 
 def _with_prefix(stats: Stats, prefix: str) -> dict[str, int]:
@@ -207,18 +210,14 @@ def _with_prefix(stats: Stats, prefix: str) -> dict[str, int]:
 
 
 def _count(stats: Stats, key: str) -> int:
-    """A counter from the stats; missing or non-numeric (a JSON round trip) counts as 0."""
+    """A counter from the stats; a missing or non-numeric value counts as 0."""
     value = stats.get(key, 0)
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return 0
-    try:
-        return int(float(value))
-    except (ValueError, OverflowError):
-        return 0
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return int(value) if ok else 0
 
 
 def _when(age: int) -> str:
-    return "the previous run" if age == 0 else f"the run {age + 1} runs ago"
+    return "the previous run" if age == 0 else f"an earlier run, {age + 1} runs ago"
 
 
 def _over(part: int, whole: int, limit: float, min_pages: int) -> bool:
@@ -226,8 +225,13 @@ def _over(part: int, whole: int, limit: float, min_pages: int) -> bool:
     return whole >= max(min_pages, 1) and part / whole > limit + _SLACK
 
 
+def _num(share: float) -> str:
+    """A share as a number of percent: 0.25 -> "25", 0.2167 -> "21.7"."""
+    return f"{share * 100:.1f}".removesuffix(".0")
+
+
 def _pct(share: float) -> str:
-    return f"{share * 100:.1f}".removesuffix(".0") + "%"
+    return _num(share) + "%"
 
 
 def _setting(get: Callable[[str], Any], name: str, default: _T) -> _T:

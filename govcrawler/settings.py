@@ -77,7 +77,15 @@ DOWNLOAD_TIMEOUT = 60
 # --- components -----------------------------------------------------------------------------
 ADDONS = {"govcrawler.replay.ReplayAddon": 0}
 EXTENSIONS = {"govcrawler.runs.RunRecorder": 0}
-DOWNLOADER_MIDDLEWARES = {"govcrawler.middlewares.SiteOnlyMiddleware": 40}
+DOWNLOADER_MIDDLEWARES = {
+    "govcrawler.middlewares.SiteOnlyMiddleware": 40,
+    # Responses pass from high to low numbers: block statuses are caught before Cookies (700),
+    # challenge pages after HttpCompression (590) and before MetaRefresh (580), Retry-After
+    # before Retry (550) retries on its own (see govcrawler/politeness.py).
+    "govcrawler.politeness.BlockStatusMiddleware": None,
+    "govcrawler.politeness.ChallengePageMiddleware": None,
+    "govcrawler.politeness.PacingMiddleware": None,
+}
 ITEM_PIPELINES = {
     "govcrawler.pipelines.CleanPipeline": 100,
     "govcrawler.pipelines.ValidatePipeline": 200,

@@ -35,7 +35,7 @@ def run(
     coverage: dict[str, int] | None = None,
     blocked: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The stats of a run as Scrapy leaves them: by default a healthy run of 60 requests over
+    """The stats of a run as Scrapy leaves them: by default a healthy run of 60 pages over
     two columns, 40 articles extracted, 38 of them by the known template."""
     stats: dict[str, Any] = {
         "start_time": datetime(2026, 11, 28, 3, 0, tzinfo=UTC),
@@ -160,7 +160,7 @@ def test_a_column_is_compared_with_the_latest_run_that_mentions_it() -> None:
     problem = only(run(), previous)
     assert problem.check == "empty_column"
     assert "column 10767" in problem.message
-    assert "(9 in the run 2 runs ago)" in problem.message
+    assert "(9 in an earlier run, 2 runs ago)" in problem.message
 
 
 def test_a_column_empty_before_and_empty_now_is_fine() -> None:
@@ -208,7 +208,7 @@ def test_a_drop_in_field_coverage_is_a_problem_with_both_shares() -> None:
     assert problem.check == "field_coverage"
     assert "field published_on" in problem.message
     assert "24 of 40 articles (60%)" in problem.message
-    assert "down from 95% in the previous run" in problem.message
+    assert "down from 95% in the previous run: a drop of 35 points (limit 20)" in problem.message
 
 
 def test_a_field_missing_from_the_stats_counts_as_found_on_none() -> None:
@@ -239,7 +239,7 @@ def test_a_small_run_is_not_judged_on_coverage() -> None:
 def test_coverage_is_compared_with_the_latest_run_big_enough_to_count() -> None:
     previous = [run(articles=3, coverage={"published_on": 0}), run()]
     problem = only(run(coverage={**COVERAGE, "published_on": 20}), previous)
-    assert "down from 95% in the run 2 runs ago" in problem.message
+    assert "down from 95% in an earlier run, 2 runs ago" in problem.message
     tiny = run(articles=4, container=4, generic=0, coverage={"published_on": 4})
     assert checks(run(coverage={"published_on": 20}), [tiny]) == []
 
@@ -247,7 +247,7 @@ def test_coverage_is_compared_with_the_latest_run_big_enough_to_count() -> None:
 def test_coverage_is_compared_with_the_latest_run_that_has_the_field() -> None:
     previous = [run(coverage={"column_name": 40}), run(coverage={"published_on": 36})]
     problem = only(run(coverage={"column_name": 40, "published_on": 10}), previous)
-    assert "down from 90% in the run 2 runs ago" in problem.message
+    assert "down from 90% in an earlier run, 2 runs ago" in problem.message
 
 
 def test_a_first_run_never_fails_coverage() -> None:
@@ -260,8 +260,8 @@ def test_a_first_run_never_fails_coverage() -> None:
 def test_too_many_errors_is_a_problem_with_the_figures() -> None:
     problem = only(run(server_errors=10, exceptions=3))
     assert problem.check == "error_rate"
-    assert "13 of 60 requests (21.7%)" in problem.message
-    assert "10 server errors 5xx, 3 download errors" in problem.message
+    assert "13 of 60 pages (21.7%)" in problem.message
+    assert "10 server errors 5xx and 3 download errors in 60 attempts" in problem.message
     assert "limit 20%" in problem.message
 
 
@@ -275,7 +275,24 @@ def test_every_5xx_status_counts_and_4xx_does_not() -> None:
     stats["downloader/response_status_count/503"] = 4
     stats["downloader/response_status_count/520"] = 4  # a CDN's "origin returned an error"
     stats["downloader/response_status_count/404"] = 20
-    assert "13 of 60 requests" in only(stats).message
+    assert "13 of 60 pages" in only(stats).message
+
+
+def test_a_retried_page_counts_once() -> None:
+    # One page answered 500 three times (two retries) among 10 requests: 1 of 8 pages failed.
+    stats = {
+        "downloader/request_count": 10,
+        "downloader/response_status_count/200": 7,
+        "downloader/response_status_count/500": 3,
+        "retry/count": 2,
+        "retry/max_reached": 1,
+        "finish_reason": "finished",
+    }
+    assert checks(stats, []) == []
+    stats |= {"downloader/request_count": 8, "downloader/response_status_count/200": 5}
+    assert checks(stats, []) == []  # 1 of 6 pages: 16.7%, within 20%
+    stats["retry/count"] = 0  # were the three 500s three pages: 3 of 8, a problem
+    assert checks(stats, []) == ["error_rate"]
 
 
 def test_refused_requests_are_not_errors() -> None:
@@ -338,7 +355,8 @@ def test_blocked_wins_the_exit_status_over_every_other_problem() -> None:
 
 
 def test_thresholds_from_a_dict() -> None:
-    assert Thresholds.from_settings({}.get) == Thresholds()
+    empty: dict[str, Any] = {}
+    assert Thresholds.from_settings(empty.get) == Thresholds()
     settings = {
         "GOVCRAWLER_MAX_FALLBACK_SHARE": 0.1,
         "GOVCRAWLER_MAX_ERROR_RATE": 0.3,

@@ -1,0 +1,310 @@
+"""Politeness toward www.sc.gov.cn beyond Scrapy's own delay, AutoThrottle and robots.txt.
+
+`PacingMiddleware` paces the download slot of the host:
+
+- robots.txt: `RobotsTxtMiddleware` fetches it through the engine, so its response passes this
+  middleware, which reads `Crawl-delay` (or `Request-rate`) for our User-Agent, else `*`, with
+  Protego. That delay becomes the slot's floor: every later request to the host waits at least
+  that long. It comes from the site, so it holds whatever the settings say: replay sets
+  `DOWNLOAD_DELAY` 0 at "spider" priority and the floor still applies on top.
+- `Retry-After` on a 429 or 503 (seconds or an HTTP-date), up to `GOVCRAWLER_MAX_RETRY_AFTER`:
+  the slot is held until it has passed, then the request is retried, within the same
+  `RETRY_TIMES` budget as `RetryMiddleware` (`retry_times` meta).
+- consecutive 5xx (and 429) responses double the slot delay, capped at `AUTOTHROTTLE_MAX_DELAY`;
+  the first other response brings back the normal delay. A zero delay (replay) has nothing to
+  double.
+
+The slot is set on the `response_downloaded` signal, which the downloader sends before it sends
+the next queued request, and after AutoThrottle has adjusted the delay: extensions are built
+before the downloader's middlewares, so AutoThrottle's receiver is connected first. So
+AutoThrottle may raise the delay but never brings it below the floor. The downloader jitters
+each wait (`DOWNLOAD_DELAY_JITTER`, ±50%): the jitter is narrowed so that the shortest wait is
+still the floor or the Retry-After.
+
+Block and challenge pages (412, 521, a Retry-After longer than `GOVCRAWLER_MAX_RETRY_AFTER`, a
+tiny page that sets a cookie by script) are dropped: stat `govcrawler/blocked[/<reason>]`, one
+warning naming the URL, and `IgnoreRequest`, so no pipeline sees them and nothing retries them.
+
+Order in `DOWNLOADER_MIDDLEWARES`. A response passes the middlewares from the highest number to
+the lowest: 850 DownloaderStats, 750 HttpProxy, **720 BlockStatus**, 700 Cookies, 600 Redirect,
+590 HttpCompression, **585 ChallengePage**, 580 MetaRefresh, **560 Pacing**, 550 Retry,
+100 RobotsTxt, 40 SiteOnly.
+
+- BlockStatus needs only the status and headers, so it comes before Cookies: a block answer's
+  `Set-Cookie` never reaches the cookie jar (nor its public-suffix lookup).
+- ChallengePage reads the body, so it comes after HttpCompression has decompressed it, and
+  before MetaRefresh could follow a challenge's `<meta refresh>`. A challenge sent as a 200
+  with a `Set-Cookie` has reached the cookie jar by then; the script that would set the
+  cookie that opens the site never runs. (`COOKIES_ENABLED = False` would close that too.)
+- Pacing retries a 429/503 at the time the site asked, before Retry (550) would retry it on
+  its own schedule; Retry still handles 5xx without a Retry-After. Both see the raw status:
+  no middleware above them changes it.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from time import monotonic
+from typing import TYPE_CHECKING, NoReturn
+
+from protego import Protego
+from scrapy import signals
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import TextResponse
+from scrapy.robotstxt import decode_robotstxt
+from scrapy.utils.httpobj import urlparse_cached
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Self
+
+    from scrapy import Request
+    from scrapy.core.downloader import Slot
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+BLOCK_STATUSES = {412: "http_412", 521: "http_521"}
+# A challenge page shows next to nothing: a "please wait" line at most.
+CHALLENGE_MAX_TEXT = 200
+_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)(?:</script\s*>|\Z)", re.IGNORECASE | re.DOTALL)
+_HIDDEN = re.compile(
+    r"<(script|style|noscript|template)\b.*?(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+_TAG = re.compile(r"<[^>]*>")
+_COOKIE = re.compile(r"cookie", re.IGNORECASE)
+_NAVIGATION = re.compile(r"\blocation\b\s*(?:=|\.\s*(?:href|replace|assign|reload)\b)|reload\s*\(")
+_DELAY_SECONDS = re.compile(r"\d+", re.ASCII)
+
+
+def retry_after_seconds(value: str, now: datetime) -> float | None:
+    """Seconds to wait from a `Retry-After` value (delay-seconds or an HTTP-date), or None if it
+    cannot be read. A date in the past means no wait."""
+    value = value.strip()
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def response_retry_after(response: Response, now: datetime) -> float | None:
+    """The wait a 429 or 503 asks for in its `Retry-After`, or None."""
+    header = response.headers.get(b"Retry-After")
+    if response.status not in RETRY_AFTER_STATUSES or not header:
+        return None
+    return retry_after_seconds(header.decode("latin-1"), now)
+
+
+def visible_text(page: str) -> str:
+    """What a browser would show of a small page: no scripts, styles or comments."""
+    text = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", page)))
+    return " ".join(text.split())
+
+
+def is_challenge_page(response: Response, max_bytes: int) -> bool:
+    """A small page, next to no visible text, whose script sets a cookie, or navigates (a
+    redirect or reload) after a `Set-Cookie`. An article page has scripts too (pager,
+    statistics), but it is 10-40 KB and mostly text."""
+    if len(response.body) >= max_bytes or not isinstance(response, TextResponse):
+        return False
+    scripts = " ".join(_SCRIPT.findall(response.text))
+    if not scripts.strip() or len(visible_text(response.text)) >= CHALLENGE_MAX_TEXT:
+        return False
+    if _COOKIE.search(scripts):
+        return True
+    return b"Set-Cookie" in response.headers and bool(_NAVIGATION.search(scripts))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _required(crawler: Crawler, name: str) -> float:
+    value = crawler.settings.get(name)
+    if value is None:
+        raise NotConfigured(f"{name} is not set")
+    return float(value)
+
+
+class _Blocking:
+    """Records a block page and drops its request: counted, logged, never archived or retried."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    def drop(self, response: Response, reason: str) -> NoReturn:
+        self.stats.inc_value("govcrawler/blocked")
+        self.stats.inc_value(f"govcrawler/blocked/{reason}")
+        logger.warning("blocked by the site (%s), not archived: %s", reason, response.url)
+        raise IgnoreRequest(f"blocked ({reason}): {response.url}")
+
+
+class BlockStatusMiddleware(_Blocking):
+    """A 412 or 521, or a 429/503 whose Retry-After is longer than we wait, is a block."""
+
+    def __init__(self, stats: StatsCollector, max_retry_after: float) -> None:
+        super().__init__(stats)
+        self.max_retry_after = max_retry_after
+        self.now: Callable[[], datetime] = _utcnow
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        return cls(crawler.stats, _required(crawler, "GOVCRAWLER_MAX_RETRY_AFTER"))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status in BLOCK_STATUSES:
+            self.drop(response, BLOCK_STATUSES[response.status])
+        wait = response_retry_after(response, self.now())
+        if wait is not None and wait > self.max_retry_after:
+            self.drop(response, "retry_after_too_long")
+        return response
+
+
+class ChallengePageMiddleware(_Blocking):
+    """A small page that sets a cookie by script, with next to no text, is a block."""
+
+    def __init__(self, stats: StatsCollector, max_bytes: int) -> None:
+        super().__init__(stats)
+        self.max_bytes = max_bytes
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        return cls(crawler.stats, int(_required(crawler, "GOVCRAWLER_CHALLENGE_MAX_BYTES")))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if is_challenge_page(response, self.max_bytes):
+            self.drop(response, "challenge_page")
+        return response
+
+
+@dataclass
+class _HostPace:
+    floor: float = 0.0  # from robots.txt
+    jitter: float | None = None  # the slot's own jitter, before any narrowing
+    normal: float | None = None  # the delay to come back to, while backing off or holding
+    failures: int = 0  # consecutive 5xx or 429 responses
+
+
+class PacingMiddleware:
+    """Crawl-delay floor, Retry-After holds and retries, back-off on repeated server errors."""
+
+    def __init__(self, crawler: Crawler, max_retry_after: float) -> None:
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.max_retry_after = max_retry_after
+        self.max_delay = crawler.settings.getfloat("AUTOTHROTTLE_MAX_DELAY")
+        self.user_agent: str = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get(
+            "USER_AGENT", ""
+        )
+        self.hosts: defaultdict[str, _HostPace] = defaultdict(_HostPace)
+        self.clock: Callable[[], float] = monotonic  # the downloader's clock
+        self.now: Callable[[], datetime] = _utcnow
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = cls(crawler, _required(crawler, "GOVCRAWLER_MAX_RETRY_AFTER"))
+        crawler.signals.connect(middleware.response_downloaded, signals.response_downloaded)
+        return middleware
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if urlparse_cached(request).path == "/robots.txt":
+            if response.status == 200:
+                self._read_robots(request, response)
+            return response
+        wait = response_retry_after(response, self.now())
+        if wait is None or wait > self.max_retry_after or request.meta.get("dont_retry"):
+            return response
+        assert self.crawler.spider is not None
+        retry = get_retry_request(
+            request,
+            spider=self.crawler.spider,
+            reason=f"retry_after_{response.status}",
+            stats_base_key="govcrawler/politeness/retry_after/retry",
+        )
+        if retry is None:  # the budget is spent: RetryMiddleware must not start it again
+            request.meta["dont_retry"] = True
+            return response
+        return retry
+
+    def response_downloaded(self, response: Response, request: Request) -> None:
+        """Set the slot before the downloader sends the host its next request."""
+        found = self._slot(request)
+        if found is None:
+            return
+        key, slot = found
+        hold = 0.0
+        wait = response_retry_after(response, self.now())
+        if wait is not None and wait <= self.max_retry_after:
+            hold = self.clock() + wait - slot.lastseen  # the delay counts from the last request
+            self.stats.inc_value("govcrawler/politeness/retry_after")
+            self.stats.max_value("govcrawler/politeness/retry_after/max_seconds", wait)
+            logger.info("%s asks to wait %.0f s (Retry-After): holding its requests", key, wait)
+        failed = response.status >= 500 or response.status == 429
+        self._pace(key, slot, failed=failed, hold=hold)
+
+    def _read_robots(self, request: Request, response: Response) -> None:
+        robots = Protego.parse(decode_robotstxt(response.body, self.crawler.spider))
+        delay = robots.crawl_delay(self.user_agent) or 0.0
+        rate = robots.request_rate(self.user_agent)
+        if rate is not None and rate.requests > 0:
+            delay = max(delay, rate.seconds / rate.requests)
+        found = self._slot(request)
+        if delay <= 0 or found is None:
+            return
+        key, slot = found
+        self.hosts[key].floor = delay
+        self.stats.set_value("govcrawler/politeness/crawl_delay", delay)
+        logger.info("robots.txt of %s asks for %.1f s between requests", key, delay)
+        self._pace(key, slot, failed=None)
+
+    def _slot(self, request: Request) -> tuple[str, Slot] | None:
+        downloader = self.crawler.engine.downloader
+        key = request.meta.get(downloader.DOWNLOAD_SLOT) or downloader.get_slot_key(request)
+        slot = downloader.slots.get(key)
+        return None if slot is None else (key, slot)
+
+    def _pace(self, key: str, slot: Slot, *, failed: bool | None, hold: float = 0.0) -> None:
+        """Set the slot's delay: the normal one (AutoThrottle's, or the one from before a hold
+        or back-off), doubled per consecutive failure, never under the floor or the hold."""
+        pace = self.hosts[key]
+        if pace.jitter is None:
+            pace.jitter = slot.jitter
+        normal = max(slot.delay if pace.normal is None else pace.normal, pace.floor)
+        if failed is not None:
+            pace.failures = pace.failures + 1 if failed else 0
+        target = normal
+        if failed and normal > 0:
+            target = max(normal, min(self.max_delay, normal * 2**pace.failures))
+            self.stats.inc_value("govcrawler/politeness/backoff")
+            self.stats.max_value("govcrawler/politeness/backoff/max_delay", target)
+            logger.info(
+                "%s: %d failed responses in a row, now %.1f s between requests",
+                key,
+                pace.failures,
+                target,
+            )
+        minimum = max(pace.floor, hold)
+        delay = max(target, minimum)
+        pace.normal = normal if delay > normal else None
+        slot.delay = delay
+        # the downloader waits delay * (1 ± jitter): keep the shortest wait at the minimum
+        slot.jitter = pace.jitter if minimum <= 0 else min(pace.jitter, 1 - minimum / delay)
