@@ -82,9 +82,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Responses pass from high to low numbers: block statuses are caught before Cookies (700),
     # challenge pages after HttpCompression (590) and before MetaRefresh (580), Retry-After
     # before Retry (550) retries on its own (see govcrawler/politeness.py).
-    "govcrawler.politeness.BlockStatusMiddleware": None,
-    "govcrawler.politeness.ChallengePageMiddleware": None,
-    "govcrawler.politeness.PacingMiddleware": None,
+    "govcrawler.politeness.BlockStatusMiddleware": 720,
+    "govcrawler.politeness.ChallengePageMiddleware": 585,
+    "govcrawler.politeness.PacingMiddleware": 560,
 }
 ITEM_PIPELINES = {
     "govcrawler.pipelines.CleanPipeline": 100,
