@@ -2,43 +2,39 @@
 
 `PacingMiddleware` paces the download slot of the host:
 
-- robots.txt: `RobotsTxtMiddleware` fetches it through the engine, so its response passes this
-  middleware, which reads `Crawl-delay` (or `Request-rate`) for our User-Agent, else `*`, with
-  Protego. That delay becomes the slot's floor: every later request to the host waits at least
-  that long. It comes from the site, so it holds whatever the settings say: replay sets
-  `DOWNLOAD_DELAY` 0 at "spider" priority and the floor still applies on top.
-- `Retry-After` on a 429 or 503 (seconds or an HTTP-date), up to `GOVCRAWLER_MAX_RETRY_AFTER`:
-  the slot is held until it has passed, then the request is retried, within the same
-  `RETRY_TIMES` budget as `RetryMiddleware` (`retry_times` meta).
-- consecutive 5xx (and 429) responses double the slot delay, capped at `AUTOTHROTTLE_MAX_DELAY`;
-  the first other response brings back the normal delay. A zero delay (replay) has nothing to
-  double.
+- Crawl-delay: `RobotsTxtMiddleware` fetches robots.txt through the engine, so the response
+  passes this middleware, which reads `Crawl-delay` (or `Request-rate`) for our User-Agent,
+  else `*`, with Protego. It becomes the slot's floor: every later request to the host waits at
+  least that long. It comes from the site, so it holds whatever the settings say: replay sets
+  `DOWNLOAD_DELAY` 0 at "spider" priority, and the floor still applies on top.
+- Retry-After on a 429 or 503 (seconds or an HTTP-date) up to `GOVCRAWLER_MAX_RETRY_AFTER`:
+  nothing goes to the host before it has passed, then the request is retried, within the
+  `RETRY_TIMES` budget it shares with `RetryMiddleware` (`retry_times` meta).
+- Back-off: consecutive 5xx (and 429) double the slot delay, capped at `AUTOTHROTTLE_MAX_DELAY`;
+  the next other answer restores the normal delay. A zero delay (replay) has nothing to double.
 
-The slot is set on the `response_downloaded` signal, which the downloader sends before it sends
-the next queued request, and after AutoThrottle has adjusted the delay: extensions are built
-before the downloader's middlewares, so AutoThrottle's receiver is connected first. So
-AutoThrottle may raise the delay but never brings it below the floor. The downloader jitters
-each wait (`DOWNLOAD_DELAY_JITTER`, ±50%): the jitter is narrowed so that the shortest wait is
-still the floor or the Retry-After.
+The slot is set on `response_downloaded`, which the downloader sends before it sends the next
+queued request, and after AutoThrottle has adjusted the delay (extensions are built before the
+downloader's middlewares, so AutoThrottle's receiver comes first): AutoThrottle may raise the
+delay, never take it below the floor. The downloader jitters each wait (delay × 1±jitter):
+the jitter is narrowed so that the shortest wait is still the floor.
 
-Block and challenge pages (412, 521, a Retry-After longer than `GOVCRAWLER_MAX_RETRY_AFTER`, a
-tiny page that sets a cookie by script) are dropped: stat `govcrawler/blocked[/<reason>]`, one
-warning naming the URL, and `IgnoreRequest`, so no pipeline sees them and nothing retries them.
+Block pages (412, 521, a Retry-After longer than allowed, a tiny page that sets a cookie by
+script) are dropped: stat `govcrawler/blocked[/<reason>]`, one warning naming the URL, and
+`IgnoreRequest`, so no pipeline sees them and nothing retries them.
 
-Order in `DOWNLOADER_MIDDLEWARES`. A response passes the middlewares from the highest number to
-the lowest: 850 DownloaderStats, 750 HttpProxy, **720 BlockStatus**, 700 Cookies, 600 Redirect,
+Order (`DOWNLOADER_MIDDLEWARES`): a response passes from the highest number to the lowest:
+850 DownloaderStats, 750 HttpProxy, **720 BlockStatus**, 700 Cookies, 600 Redirect,
 590 HttpCompression, **585 ChallengePage**, 580 MetaRefresh, **560 Pacing**, 550 Retry,
 100 RobotsTxt, 40 SiteOnly.
 
-- BlockStatus needs only the status and headers, so it comes before Cookies: a block answer's
+- BlockStatus needs only status and headers, so it comes before Cookies: a block answer's
   `Set-Cookie` never reaches the cookie jar (nor its public-suffix lookup).
-- ChallengePage reads the body, so it comes after HttpCompression has decompressed it, and
-  before MetaRefresh could follow a challenge's `<meta refresh>`. A challenge sent as a 200
-  with a `Set-Cookie` has reached the cookie jar by then; the script that would set the
-  cookie that opens the site never runs. (`COOKIES_ENABLED = False` would close that too.)
-- Pacing retries a 429/503 at the time the site asked, before Retry (550) would retry it on
-  its own schedule; Retry still handles 5xx without a Retry-After. Both see the raw status:
-  no middleware above them changes it.
+- ChallengePage reads the body: after HttpCompression, and before MetaRefresh could follow a
+  challenge's `<meta refresh>`. A 200 challenge's `Set-Cookie` has reached the jar by then,
+  but the script that sets the cookie opening the site never runs.
+- Pacing retries a 429/503 when the site said, before Retry (550) would on its own schedule;
+  Retry still handles 5xx without a Retry-After. Both see the raw status.
 """
 
 from __future__ import annotations
@@ -79,13 +75,14 @@ BLOCK_STATUSES = {412: "http_412", 521: "http_521"}
 CHALLENGE_MAX_TEXT = 200
 _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)(?:</script\s*>|\Z)", re.IGNORECASE | re.DOTALL)
 _HIDDEN = re.compile(
-    r"<(script|style|noscript|template)\b.*?(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)",
+    r"<(script|style|noscript|template|title)\b.*?(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)",
     re.IGNORECASE | re.DOTALL,
 )
 _TAG = re.compile(r"<[^>]*>")
 _COOKIE = re.compile(r"cookie", re.IGNORECASE)
 _NAVIGATION = re.compile(r"\blocation\b\s*(?:=|\.\s*(?:href|replace|assign|reload)\b)|reload\s*\(")
 _DELAY_SECONDS = re.compile(r"\d+", re.ASCII)
+_HOLD_DELAY = 0.001  # seconds: the least slot delay while a Retry-After holds the slot
 
 
 def retry_after_seconds(value: str, now: datetime) -> float | None:
@@ -96,7 +93,7 @@ def retry_after_seconds(value: str, now: datetime) -> float | None:
         return float(value)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -199,8 +196,9 @@ class ChallengePageMiddleware(_Blocking):
 class _HostPace:
     floor: float = 0.0  # from robots.txt
     jitter: float | None = None  # the slot's own jitter, before any narrowing
-    normal: float | None = None  # the delay to come back to, while backing off or holding
+    normal: float | None = None  # the delay to come back to after a back-off
     failures: int = 0  # consecutive 5xx or 429 responses
+    resume_at: float = 0.0  # no request before this (downloader clock): Retry-After
 
 
 class PacingMiddleware:
@@ -212,9 +210,8 @@ class PacingMiddleware:
         self.stats = crawler.stats
         self.max_retry_after = max_retry_after
         self.max_delay = crawler.settings.getfloat("AUTOTHROTTLE_MAX_DELAY")
-        self.user_agent: str = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get(
-            "USER_AGENT", ""
-        )
+        settings = crawler.settings
+        self.user_agent: str = settings["ROBOTSTXT_USER_AGENT"] or settings["USER_AGENT"] or ""
         self.hosts: defaultdict[str, _HostPace] = defaultdict(_HostPace)
         self.clock: Callable[[], float] = monotonic  # the downloader's clock
         self.now: Callable[[], datetime] = _utcnow
@@ -226,10 +223,8 @@ class PacingMiddleware:
         return middleware
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
-        if urlparse_cached(request).path == "/robots.txt":
-            if response.status == 200:
-                self._read_robots(request, response)
-            return response
+        if response.status == 200 and urlparse_cached(request).path == "/robots.txt":
+            self._read_robots(request, response)
         wait = response_retry_after(response, self.now())
         if wait is None or wait > self.max_retry_after or request.meta.get("dont_retry"):
             return response
@@ -251,15 +246,14 @@ class PacingMiddleware:
         if found is None:
             return
         key, slot = found
-        hold = 0.0
         wait = response_retry_after(response, self.now())
         if wait is not None and wait <= self.max_retry_after:
-            hold = self.clock() + wait - slot.lastseen  # the delay counts from the last request
+            pace = self.hosts[key]
+            pace.resume_at = max(pace.resume_at, self.clock() + wait)
             self.stats.inc_value("govcrawler/politeness/retry_after")
             self.stats.max_value("govcrawler/politeness/retry_after/max_seconds", wait)
             logger.info("%s asks to wait %.0f s (Retry-After): holding its requests", key, wait)
-        failed = response.status >= 500 or response.status == 429
-        self._pace(key, slot, failed=failed, hold=hold)
+        self._pace(key, slot, failed=response.status >= 500 or response.status == 429)
 
     def _read_robots(self, request: Request, response: Response) -> None:
         robots = Protego.parse(decode_robotstxt(response.body, self.crawler.spider))
@@ -282,29 +276,27 @@ class PacingMiddleware:
         slot = downloader.slots.get(key)
         return None if slot is None else (key, slot)
 
-    def _pace(self, key: str, slot: Slot, *, failed: bool | None, hold: float = 0.0) -> None:
-        """Set the slot's delay: the normal one (AutoThrottle's, or the one from before a hold
-        or back-off), doubled per consecutive failure, never under the floor or the hold."""
+    def _pace(self, key: str, slot: Slot, *, failed: bool | None) -> None:
+        """The normal delay (AutoThrottle's, or the one from before a back-off), doubled per
+        consecutive failure, never under the floor; the slot held until `resume_at`."""
         pace = self.hosts[key]
         if pace.jitter is None:
             pace.jitter = slot.jitter
         normal = max(slot.delay if pace.normal is None else pace.normal, pace.floor)
         if failed is not None:
             pace.failures = pace.failures + 1 if failed else 0
-        target = normal
+        delay = normal
         if failed and normal > 0:
-            target = max(normal, min(self.max_delay, normal * 2**pace.failures))
+            delay = max(normal, min(self.max_delay, normal * 2**pace.failures))
             self.stats.inc_value("govcrawler/politeness/backoff")
-            self.stats.max_value("govcrawler/politeness/backoff/max_delay", target)
-            logger.info(
-                "%s: %d failed responses in a row, now %.1f s between requests",
-                key,
-                pace.failures,
-                target,
-            )
-        minimum = max(pace.floor, hold)
-        delay = max(target, minimum)
+            self.stats.max_value("govcrawler/politeness/backoff/max_delay", delay)
+            logger.info("%s: %d failures in a row, %.1f s apart", key, pace.failures, delay)
+        if pace.resume_at > self.clock():
+            delay = max(delay, _HOLD_DELAY)  # at 0 the downloader does not look at the clock
         pace.normal = normal if delay > normal else None
         slot.delay = delay
-        # the downloader waits delay * (1 ± jitter): keep the shortest wait at the minimum
-        slot.jitter = pace.jitter if minimum <= 0 else min(pace.jitter, 1 - minimum / delay)
+        # the downloader waits delay * (1 ± jitter): keep the shortest wait at the floor
+        slot.jitter = min(pace.jitter, 1 - pace.floor / delay) if pace.floor else pace.jitter
+        # a hold moves the last request's time forward, so the downloader's own arithmetic
+        # sends nothing sooner (a raised delay would also hold the request after next)
+        slot.lastseen = max(slot.lastseen, pace.resume_at - delay * (1 - slot.jitter))

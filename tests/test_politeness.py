@@ -104,6 +104,11 @@ class Crawl:
         """The least the downloader waits between two requests (its jitter is delay × 1±j)."""
         return self.slot.delay * (1 - self.slot.jitter)
 
+    @property
+    def earliest(self) -> float:
+        """The soonest the downloader sends the host its next request (downloader clock)."""
+        return self.slot.lastseen + self.shortest_wait
+
 
 def start(delay: float = 1.0, **settings: Any) -> Crawl:
     """A crawler with its engine built (not started), AutoThrottle opened, and the host's slot."""
@@ -206,22 +211,43 @@ def test_retry_after_holds_the_slot_then_retries(status: int, value: str, wait: 
     crawl = start()
     crawl.slot.lastseen = 995.0  # the request went out 5 s before its answer (clock: 1000)
     retry = crawl.download(PAGE, status=status, headers={"Retry-After": value})
-    assert crawl.shortest_wait == 5.0 + wait  # counted from the request: nothing sooner
+    assert crawl.earliest == 1000.0 + wait
     assert isinstance(retry, Request)
     assert (retry.url, retry.meta["retry_times"], retry.dont_filter) == (PAGE, 1, True)
     assert crawl.stat("govcrawler/politeness/retry_after") == 1
     assert crawl.stat("govcrawler/politeness/retry_after/retry/count") == 1
 
 
-def test_after_the_hold_the_next_answer_brings_back_the_normal_delay() -> None:
+def test_an_answer_to_another_request_in_flight_does_not_end_the_hold() -> None:
+    crawl = start()
+    crawl.slot.lastseen = 1000.0
+    crawl.download(PAGE, status=503, headers={"Retry-After": "60"})
+    crawl.download(NORMAL)  # sent before the 503 came back
+    assert crawl.earliest == 1060.0
+
+
+def test_after_the_hold_the_normal_delay_is_back() -> None:
     crawl = start()
     robots(crawl, "User-agent: *\nCrawl-delay: 2\n")
     crawl.slot.lastseen = 1000.0
     crawl.download(PAGE, status=429, headers={"Retry-After": "60"})
-    assert crawl.shortest_wait == 60.0
+    assert crawl.earliest == 1060.0
+    crawl.pacing.clock = lambda: 1061.0
+    crawl.slot.lastseen = 1060.0  # the retry went out when the hold ended
     crawl.download(PAGE)
-    assert crawl.slot.delay == 2.0  # the Crawl-delay, not AutoThrottle's view of the hold
-    assert crawl.shortest_wait == 2.0
+    assert (crawl.slot.delay, crawl.shortest_wait) == (2.0, 2.0)  # the Crawl-delay again
+    assert crawl.earliest == 1062.0
+
+
+def test_a_hold_applies_in_replay_where_the_delay_is_zero() -> None:
+    crawl = start(delay=0.0, GOVCRAWLER_REPLAY_DIR=str(BLOCKED_COPY))
+    crawl.slot.lastseen = 1000.0
+    crawl.download(PAGE, status=503, headers={"Retry-After": "30"})
+    assert crawl.slot.delay > 0  # at 0 the downloader would not look at the clock at all
+    assert crawl.earliest == pytest.approx(1030.0)
+    crawl.pacing.clock = lambda: 1031.0
+    crawl.download(PAGE)
+    assert crawl.slot.delay == 0.0
 
 
 def test_retries_after_retry_after_are_bounded_and_retry_middleware_does_not_restart() -> None:
@@ -251,7 +277,7 @@ def test_a_retry_after_longer_than_allowed_is_a_block_and_not_waited_out(
         with caplog.at_level(logging.WARNING), pytest.raises(IgnoreRequest):
             blocker.process_response(request, response)
         crawl.download(PAGE, status=status, headers={"Retry-After": value})
-    assert crawl.slot.delay < 600  # backed off, not held
+    assert crawl.slot.lastseen == 1000.0  # backed off, not held
     assert crawl.stat("govcrawler/blocked") == 2
     assert crawl.stat("govcrawler/blocked/retry_after_too_long") == 2
     assert crawl.stat("govcrawler/politeness/retry_after") is None
