@@ -55,6 +55,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import TextResponse
 from scrapy.robotstxt import decode_robotstxt
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 
 if TYPE_CHECKING:
@@ -140,15 +141,30 @@ def _required(crawler: Crawler, name: str) -> float:
 
 
 class _Blocking:
-    """Records a block page and drops its request: counted, logged, never archived or retried."""
+    """Records a block page and drops its request: counted, logged, never archived or retried.
+
+    After `GOVCRAWLER_STOP_AFTER_BLOCKED` blocked responses the run stops (reason `blocked`):
+    a site that keeps refusing us is left alone until the next run.
+    """
 
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
+        self.crawler: Crawler | None = None
+        self.stop_after = 0
+
+    def watch(self, crawler: Crawler) -> Self:
+        self.crawler = crawler
+        self.stop_after = crawler.settings.getint("GOVCRAWLER_STOP_AFTER_BLOCKED", 0)
+        return self
 
     def drop(self, response: Response, reason: str) -> NoReturn:
         self.stats.inc_value("govcrawler/blocked")
         self.stats.inc_value(f"govcrawler/blocked/{reason}")
         logger.warning("blocked by the site (%s), not archived: %s", reason, response.url)
+        blocked = self.stats.get_value("govcrawler/blocked", 0)
+        if self.stop_after and blocked == self.stop_after and self.crawler and self.crawler.engine:
+            logger.error("blocked %d times: stopping the run", blocked)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
         raise IgnoreRequest(f"blocked ({reason}): {response.url}")
 
 
@@ -163,7 +179,7 @@ class BlockStatusMiddleware(_Blocking):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
-        return cls(crawler.stats, _required(crawler, "GOVCRAWLER_MAX_RETRY_AFTER"))
+        return cls(crawler.stats, _required(crawler, "GOVCRAWLER_MAX_RETRY_AFTER")).watch(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status in BLOCK_STATUSES:
@@ -184,7 +200,8 @@ class ChallengePageMiddleware(_Blocking):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
-        return cls(crawler.stats, int(_required(crawler, "GOVCRAWLER_CHALLENGE_MAX_BYTES")))
+        max_bytes = int(_required(crawler, "GOVCRAWLER_CHALLENGE_MAX_BYTES"))
+        return cls(crawler.stats, max_bytes).watch(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if is_challenge_page(response, self.max_bytes):
@@ -290,7 +307,7 @@ class PacingMiddleware:
             delay = max(normal, min(self.max_delay, normal * 2**pace.failures))
             self.stats.inc_value("govcrawler/politeness/backoff")
             self.stats.max_value("govcrawler/politeness/backoff/max_delay", delay)
-            logger.info("%s: %d failures in a row, %.1f s apart", key, pace.failures, delay)
+            logger.info("%s: back-off after failure #%d, %.1f s apart", key, pace.failures, delay)
         if pace.resume_at > self.clock():
             delay = max(delay, _HOLD_DELAY)  # at 0 the downloader does not look at the clock
         pace.normal = normal if delay > normal else None

@@ -35,6 +35,7 @@ OUTCOMES = {
     "closespider_timeout": "timeout",
     "shutdown": "interrupted",
     "archive_error": "failed",
+    "blocked": "blocked",
 }
 EXIT_FAILED = 3  # the run could not do its work (e.g. the archive could not be written)
 _KEPT_STATS = ("downloader/", "govcrawler/", "item_", "finish_reason", "elapsed_time_seconds")
@@ -102,7 +103,8 @@ class RunRecorder:
         self, stats: dict[str, Any], previous: list[Any], reason: str, recovery: bool
     ) -> RunReport:
         outcome = OUTCOMES.get(reason, reason)
-        problems = check_run(stats, previous, self.thresholds) if outcome == "finished" else []
+        judged = outcome in ("finished", "blocked")
+        problems = check_run(stats, previous, self.thresholds) if judged else []
         status = exit_status(problems) if outcome != "failed" else EXIT_FAILED
         if problems:
             outcome = "blocked" if any(p.blocked for p in problems) else "failed_health"

@@ -51,6 +51,8 @@ GOVCRAWLER_HEALTH_MIN_PAGES = 5
 # --- politeness beyond Scrapy's own -----------------------------------------------------------
 # The longest Retry-After (seconds) honoured; a longer one stops the run as blocked.
 GOVCRAWLER_MAX_RETRY_AFTER = 600
+# After this many blocked responses the run stops (outcome `blocked`, exit status 5); 0: never.
+GOVCRAWLER_STOP_AFTER_BLOCKED = 5
 # Challenge pages: a response smaller than this that sets cookies by script is a block page.
 GOVCRAWLER_CHALLENGE_MAX_BYTES = 4096
 
@@ -73,6 +75,8 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_TIMES = 2
 DOWNLOAD_TIMEOUT = 60
+# Public static pages need no cookies; a challenge page's cookie is never kept or replayed.
+COOKIES_ENABLED = False
 
 # --- components -----------------------------------------------------------------------------
 ADDONS = {"govcrawler.replay.ReplayAddon": 0}

@@ -425,7 +425,8 @@ def test_the_middlewares_sit_where_the_docstring_says() -> None:
     assert order.index("PacingMiddleware") < order.index("MetaRefreshMiddleware")
     assert order.index("MetaRefreshMiddleware") < order.index("ChallengePageMiddleware")
     assert order.index("ChallengePageMiddleware") < order.index("HttpCompressionMiddleware")
-    assert order.index("CookiesMiddleware") < order.index("BlockStatusMiddleware")
+    assert order.index("HttpCompressionMiddleware") < order.index("BlockStatusMiddleware")
+    assert "CookiesMiddleware" not in order  # COOKIES_ENABLED = False: no cookie is ever kept
 
 
 @pytest.mark.parametrize(
@@ -471,3 +472,31 @@ def test_a_replay_crawl_archives_the_article_and_records_every_block(tmp_path: P
     stats = re.search(r"'govcrawler/politeness/crawl_delay': ([\d.]+)", result.stderr)
     assert stats is not None and float(stats.group(1)) == 2.0
     assert "Traceback" not in result.stderr
+
+
+def test_a_run_stops_after_enough_blocked_responses(tmp_path: Path) -> None:
+    """With GOVCRAWLER_STOP_AFTER_BLOCKED=2, the second block ends the run as `blocked`."""
+    database = tmp_path / "archive.sqlite3"
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "sc_open_governance",
+        "-s",
+        f"GOVCRAWLER_REPLAY_DIR={BLOCKED_COPY}",
+        "-s",
+        f"GOVCRAWLER_DATABASE_URL=sqlite:///{database}",
+        "-s",
+        "GOVCRAWLER_STOP_AFTER_BLOCKED=2",
+        "-s",
+        "LOG_LEVEL=INFO",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "blocked 2 times: stopping the run" in result.stderr
+    assert "'finish_reason': 'blocked'" in result.stderr
+    with sqlite3.connect(database) as connection:
+        run = connection.execute("SELECT outcome, exit_status, blocked FROM crawl_run").fetchone()
+    assert run[:2] == ("blocked", EXIT_BLOCKED)
+    assert run[2] >= 2  # a response already in flight may still be counted
