@@ -25,6 +25,9 @@ GOVCRAWLER_START_URL = os.environ.get(
 GOVCRAWLER_SCOPE_PREFIXES = ["/10462/10758/10760/", "/10462/newsdlb/", "/10462/syftyg/"]
 # A saved copy of the site to crawl instead of the network (see govcrawler/replay.py).
 GOVCRAWLER_REPLAY_DIR = os.environ.get("GOVCRAWLER_REPLAY_DIR", "")
+# Send the site's requests to this origin instead (a local mirror, or a test server on
+# 127.0.0.1); URLs and the archive stay those of www.sc.gov.cn (see govcrawler/gateway.py).
+GOVCRAWLER_GATEWAY = os.environ.get("GOVCRAWLER_GATEWAY", "")
 # Articles written to the archive per transaction.
 GOVCRAWLER_BATCH_SIZE = 50
 # Who to contact about this crawler; sent in the User-Agent.
@@ -79,7 +82,7 @@ DOWNLOAD_TIMEOUT = 60
 COOKIES_ENABLED = False
 
 # --- components -----------------------------------------------------------------------------
-ADDONS = {"govcrawler.replay.ReplayAddon": 0}
+ADDONS = {"govcrawler.replay.ReplayAddon": 0, "govcrawler.gateway.GatewayAddon": 0}
 EXTENSIONS = {"govcrawler.runs.RunRecorder": 0}
 DOWNLOADER_MIDDLEWARES = {
     "govcrawler.middlewares.SiteOnlyMiddleware": 40,

@@ -1,0 +1,62 @@
+"""Gateway: requests for the site go to another origin, as if it were the site.
+
+`GOVCRAWLER_GATEWAY = "http://127.0.0.1:8765"` sends every http(s) request of the crawl to that
+origin (same path and query) while the crawl, its URLs and its archive stay those of
+www.sc.gov.cn. Tests use it to put a misbehaving server on 127.0.0.1 in front of the real
+Scrapy stack (stalls, resets, redirect loops) and to record fixtures from a local server;
+an operator can use it for a local mirror of the site. Requests are still checked against the
+site's host before they get here (`SiteOnlyMiddleware`): a gateway never widens the scope.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+from scrapy.core.downloader.handlers.base import BaseDownloadHandler
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.exceptions import NotConfigured
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.settings import BaseSettings
+
+
+def gateway_url(url: str, origin: str) -> str:
+    """`url` with its scheme and host replaced by the gateway's."""
+    parts, gateway = urlsplit(url), urlsplit(origin)
+    return urlunsplit((gateway.scheme, gateway.netloc, parts.path or "/", parts.query, ""))
+
+
+class GatewayDownloadHandler(BaseDownloadHandler):
+    """Downloads through the gateway origin; the response keeps the requested URL."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.origin = crawler.settings.get("GOVCRAWLER_GATEWAY")
+        if not self.origin:
+            raise NotConfigured("GOVCRAWLER_GATEWAY is not set")
+        self.inner = HTTP11DownloadHandler(crawler)
+
+    async def download_request(self, request: Request) -> Response:
+        forwarded = request.replace(url=gateway_url(request.url, self.origin))
+        response = await self.inner.download_request(forwarded)
+        return response.replace(url=request.url, request=request)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+class GatewayAddon:
+    """Routes http(s) downloads through `GOVCRAWLER_GATEWAY` when it is set."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        origin = settings.get("GOVCRAWLER_GATEWAY")
+        if not origin:
+            raise NotConfigured
+        if urlsplit(origin).scheme not in ("http", "https") or not urlsplit(origin).netloc:
+            raise NotConfigured(f"GOVCRAWLER_GATEWAY must be an http(s) origin, not {origin!r}")
+        handler = "govcrawler.gateway.GatewayDownloadHandler"
+        settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, "spider")
