@@ -104,3 +104,4 @@ CONCURRENT_ITEMS = 8
 LOG_LEVEL = os.environ.get("GOVCRAWLER_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no listening port: a cron job needs no remote control

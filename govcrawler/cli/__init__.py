@@ -1,0 +1,10 @@
+"""The `govcrawler` command: crawl the site (or a saved copy of it) into an archive, then
+search, show, export and count what it holds, and keep the test fixtures.
+
+One click group (`main`); its commands live in the modules below, by what they work on.
+"""
+
+from govcrawler.cli import archive_commands, crawl_commands, fixture_commands
+from govcrawler.cli.common import main
+
+__all__ = ["archive_commands", "crawl_commands", "fixture_commands", "main"]

@@ -1,0 +1,173 @@
+"""Commands that run and watch crawls: `crawl`, `runs`, `db upgrade`, `db revision`.
+
+Scrapy is imported only inside `crawl`, so the other commands start fast."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+import storage
+from govcrawler.cli.common import (
+    EXIT_CRAWL_FAILED,
+    EXIT_LOCKED,
+    archive_session,
+    database_option,
+    describe_database,
+    json_option,
+    main,
+    one_line_errors,
+)
+from govcrawler.lock import ArchiveLock, ArchiveLocked, lock_path
+from govcrawler.render import echo_json, run_summary, runs_text
+
+
+@main.command()
+@click.option(
+    "--replay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Crawl a saved copy of the site (wget --mirror layout) instead of the network.",
+)
+@database_option
+@click.option("--start-url", default=None, help="First page (default: the English home page).")
+@click.option("--full", is_flag=True, help="Fetch every page again, known or not.")
+@click.option(
+    "--max-runtime",
+    metavar="DURATION",
+    callback=lambda _ctx, _param, value: parse_duration(value),
+    help="Stop cleanly after this long: 90s, 45m, 2h.",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the log here (rotated at 10 MB, 5 kept) instead of stderr.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default=None,
+    help="Log level [WARNING on stderr, INFO in a --log-file].",
+)
+@click.option("--quiet", is_flag=True, help="Print nothing when the run is healthy (cron).")
+@one_line_errors
+def crawl(
+    replay: Path | None,
+    database: str,
+    start_url: str | None,
+    full: bool,
+    max_runtime: int | None,
+    log_file: Path | None,
+    log_level: str | None,
+    quiet: bool,
+) -> None:
+    """Crawl the Open Governance section into the archive and print a summary.
+
+    Incremental: lists are read again, known articles only when due. Exit status 0 healthy,
+    3 failed, 4 a health check failed (the site changed), 5 blocked, 75 another crawl holds
+    the archive.
+
+    Example: govcrawler crawl --replay tests/fixtures/site --database sqlite:///demo.sqlite3
+    """
+    from govcrawler.runner import run_crawl  # Scrapy is imported here, not at start-up
+
+    storage.open_archive(database).dispose()  # a bad URL or archive fails before any request
+    level = (log_level or ("INFO" if log_file else "WARNING")).upper()
+    overrides: dict[str, Any] = {
+        "GOVCRAWLER_DATABASE_URL": database,
+        "GOVCRAWLER_FULL": full,
+        "LOG_LEVEL": level,
+        "LOG_ENABLED": bool(log_file) or not quiet or log_level is not None,
+    }
+    if replay is not None:
+        overrides["GOVCRAWLER_REPLAY_DIR"] = str(replay.resolve())
+    if start_url:
+        overrides["GOVCRAWLER_START_URL"] = start_url
+    if max_runtime:
+        overrides["CLOSESPIDER_TIMEOUT"] = max_runtime
+    try:
+        with ArchiveLock(lock_path(database)):
+            result = run_crawl(overrides, log_file)
+    except ArchiveLocked as error:
+        click.echo(f"govcrawler: {error}", err=True)
+        sys.exit(EXIT_LOCKED)
+    if not quiet or result.exit_status:
+        click.echo(result.summary(describe_database(database)))
+    for problem in result.problems:
+        click.echo(f"PROBLEM: {problem}", err=True)
+    if result.exit_status == EXIT_CRAWL_FAILED:
+        click.echo(f"crawl stopped early: {result.finish_reason}", err=True)
+    sys.exit(result.exit_status)
+
+
+def parse_duration(value: str | None) -> int | None:
+    """Seconds in `90s`, `45m`, `2h` or a plain number of seconds."""
+    if value is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*([smh]?)\s*", value.lower())
+    if not match or int(match[1]) == 0:
+        raise click.BadParameter(f"want a duration like 90s, 45m or 2h, not {value!r}")
+    return int(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[match[2]]
+
+
+@main.command()
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most runs shown."
+)
+@json_option
+@database_option
+@one_line_errors
+def runs(limit: int, as_json: bool, database: str) -> None:
+    """List the latest crawl runs: when, how they ended, what they did, what was wrong.
+
+    Example: govcrawler runs --limit 5
+    """
+    from storage.runs import recent_runs
+
+    with archive_session(database) as session:
+        latest = recent_runs(session, limit)
+    if as_json:
+        echo_json([run_summary(run) for run in latest])
+        return
+    if not latest:
+        click.echo("no crawl runs yet")
+        return
+    click.echo(runs_text(latest))
+
+
+@main.group()
+def db() -> None:
+    """Inspect or upgrade the archive's schema."""
+
+
+@db.command("upgrade")
+@database_option
+@one_line_errors
+def db_upgrade(database: str) -> None:
+    """Upgrade the archive to this version's schema, keeping every row.
+
+    Example: govcrawler db upgrade --database sqlite:///archive.sqlite3
+    """
+    engine = storage.create_archive_engine(database)
+    before = storage.schema_revision(engine)
+    storage.upgrade_archive(engine)
+    click.echo(
+        f"{describe_database(database)}: schema {before} -> {storage.schema_revision(engine)}"
+    )
+
+
+@db.command("revision")
+@database_option
+@one_line_errors
+def db_revision(database: str) -> None:
+    """Print the archive's schema revision and the one this version needs.
+
+    Example: govcrawler db revision
+    """
+    engine = storage.create_archive_engine(database)
+    current, head = storage.schema_revision(engine), storage.head_revision()
+    state = "up to date" if current == head else "run `govcrawler db upgrade`"
+    click.echo(f"{describe_database(database)}: schema {current}, needs {head} ({state})")

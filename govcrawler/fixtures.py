@@ -1,0 +1,325 @@
+"""The fixture workflow: pages that broke become test fixtures with expected outputs.
+
+`record` fetches pages from the site (or `GOVCRAWLER_GATEWAY`) as the crawler does,
+`archived_response` takes one out of the archive, `update_expected` rewrites their
+`<page>.expected.json` from the current extraction. Pages are saved in the replay layout
+(`govcrawler/replay.py`): the body bytes as received, never re-encoded, and `<file>.meta.json`
+with status, headers, requested and final URL, fetch time (UTC). Scrapy has already decompressed
+a gzip or deflate body, so the file holds the payload, and `Content-Encoding`, `Content-Length`
+and hop-by-hop headers are not saved (they describe the transfer, not the saved bytes). A
+redirect is saved hop by hop, so a replay of the copy redirects as the site did.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import scrapy
+from scrapy.http import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from twisted.python.failure import Failure
+
+from govcrawler.extract.article import article_from_page
+from govcrawler.extract.encoding import page_text
+from govcrawler.extract.model import ExtractionError
+from govcrawler.extract.urls import HOST, canonical_url, is_site_url
+from govcrawler.replay import META_SUFFIX, RESERVED_SUFFIXES, read_sidecar
+from storage import Capture, capture_body
+from storage.read import find_article
+
+SITE_FIXTURES = Path("tests/fixtures/site")
+EXPECTED_SUFFIX = ".expected.json"
+UNSAVED_HEADERS = frozenset(
+    {"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"}
+)
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class FixtureError(Exception):
+    """A page that cannot be recorded, copied or checked; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class SavedResponse:
+    """A response as the replay layout keeps it."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fetched_at: datetime  # aware
+
+    def sidecar(self) -> dict[str, Any]:
+        """The `<file>.meta.json` of the page (replay reads its status and headers)."""
+        return {
+            "status": self.status,
+            "headers": self.headers,
+            "url": self.url,
+            "final_url": self.final_url,
+            "fetched_at": self.fetched_at.astimezone(UTC).isoformat(),
+        }
+
+
+def saved_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The headers worth saving with the bytes (see the module docstring)."""
+    return {name: value for name, value in headers if name.lower() not in UNSAVED_HEADERS}
+
+
+def fixture_file(root: Path, url: str) -> Path:
+    """Where `url` lives under `root`: the file `govcrawler.replay.replay_path` reads."""
+    parts = urlsplit(url)
+    segments = [seg for seg in unquote(parts.path).split("/") if seg]
+    unsafe = any(seg in (".", "..") or "\\" in seg or "\x00" in seg for seg in segments)
+    if unsafe or not parts.hostname or (parts.query and not segments):
+        raise FixtureError(f"cannot save {url} in the replay layout")
+    base = root / parts.hostname.lower() / "/".join(segments)
+    if parts.query:
+        return base.with_name(f"{base.name}?{parts.query}")
+    return base / "index.html" if parts.path.endswith("/") or not segments else base
+
+
+def write_fixture(root: Path, saved: SavedResponse) -> Path:
+    """Write the page's bytes and its sidecar under `root`; returns the page's file."""
+    page = fixture_file(root, saved.url)
+    try:
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_bytes(saved.body)
+        page.with_name(page.name + META_SUFFIX).write_text(_dumps(saved.sidecar()), "utf-8")
+    except OSError as error:
+        raise FixtureError(f"cannot write {page}: {error.strerror}") from error
+    return page
+
+
+def saved_line(page: Path, saved: SavedResponse) -> str:
+    """One line per saved page: status, size, file, and where a redirect chain ended."""
+    line = f"{saved.status}  {len(saved.body):>9,} bytes  {page}"
+    return line if saved.final_url == saved.url else f"{line}  (final URL {saved.final_url})"
+
+
+@dataclass
+class Recording:
+    saved: list[tuple[Path, SavedResponse]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+class RecordSpider(scrapy.Spider):
+    """Fetches each URL once; a redirect on the site is followed hop by hop, each hop kept.
+
+    The first URL goes alone: Scrapy's RobotsTxtMiddleware (2.19) hands the parsed robots.txt
+    to only one of the requests waiting for it, so the others go once it is parsed.
+    """
+
+    name = "fixtures_record"
+
+    def __init__(self, urls: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.chains: dict[str, list[SavedResponse]] = {url: [] for url in urls}
+        self.waiting = list(urls[1:])
+        self.failures: list[str] = []
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in list(self.chains)[:1]:
+            yield self._request(url, origin=url)
+
+    def _request(self, url: str, origin: str) -> scrapy.Request:
+        meta = {"dont_redirect": True, "handle_httpstatus_all": True, "origin": origin}
+        return scrapy.Request(url, self.parse, errback=self.failed, dont_filter=True, meta=meta)
+
+    def _release(self) -> list[scrapy.Request]:
+        waiting, self.waiting = self.waiting, []
+        return [self._request(url, origin=url) for url in waiting]
+
+    def parse(self, response: Response) -> list[scrapy.Request]:
+        chain = self.chains[response.meta["origin"]]
+        chain.append(saved_response(response))
+        location = response.headers.get("Location")
+        target = canonical_url(location.decode("latin-1"), response.url) if location else None
+        hops_left = len(chain) <= self.settings.getint("REDIRECT_MAX_TIMES")
+        if response.status in REDIRECTS and target and is_site_url(target) and hops_left:
+            return [self._request(target, origin=response.meta["origin"])]
+        return self._release()
+
+    def failed(self, failure: Failure) -> list[scrapy.Request]:
+        url = failure.request.url  # type: ignore[attr-defined]  # set by Scrapy for errbacks
+        self.failures.append(f"{url}: {failure.getErrorMessage()}")
+        return self._release()
+
+
+def saved_response(response: Response) -> SavedResponse:
+    headers = saved_headers(
+        (key.decode("latin-1"), b", ".join(values).decode("latin-1"))
+        for key, values in response.headers.items()
+    )
+    now = datetime.now(UTC)
+    return SavedResponse(response.url, response.url, response.status, headers, response.body, now)
+
+
+def site_urls(urls: Iterable[str]) -> list[str]:
+    """The canonical form of each URL (http:// becomes https://); only www.sc.gov.cn."""
+    wanted = [(url, canonical_url(url)) for url in urls]
+    for url, canonical in wanted:
+        if canonical is None or not is_site_url(canonical):
+            raise FixtureError(f"only pages of {HOST} can be recorded, not {url!r}")
+    return list(dict.fromkeys(canonical for _, canonical in wanted if canonical))
+
+
+def record(urls: Iterable[str], root: Path, delay: float) -> Recording:
+    """Fetch the pages with the crawler's settings (User-Agent, robots.txt, delay, gateway)
+    and save each response, every redirect hop included, under `root`."""
+    from scrapy.crawler import CrawlerProcess
+
+    from govcrawler.runner import crawl_settings
+
+    wanted = site_urls(urls)
+    overrides = {
+        "GOVCRAWLER_REPLAY_DIR": "",  # from the site (or its gateway), never from a copy
+        "ITEM_PIPELINES": {},  # nothing is archived...
+        "EXTENSIONS": {},  # ...nor recorded as a crawl run
+        "DOWNLOAD_DELAY": delay,
+        "AUTOTHROTTLE_START_DELAY": delay,
+        "LOG_LEVEL": "WARNING",
+    }
+    process = CrawlerProcess(crawl_settings(overrides))
+    crawler = process.create_crawler(RecordSpider)
+    process.crawl(crawler, urls=wanted)
+    process.start()
+    spider = crawler.spider
+    assert isinstance(spider, RecordSpider)
+    result = Recording(failures=list(spider.failures))
+    for chain in spider.chains.values():
+        for hop in (replace(hop, final_url=chain[-1].url) for hop in chain):
+            result.saved.append((write_fixture(root, hop), hop))
+    return result
+
+
+def archived_response(session: Session, article: str) -> SavedResponse:
+    """The latest capture of a URL (any URL of an article, http:// too), else of the URL of
+    the article it names, or of the article with that archive id."""
+    capture = latest_capture(session, article)
+    if capture is None:
+        raise FixtureError(f"no capture of {article!r} in the archive (give an id or a URL)")
+    try:
+        body = capture_body(session, capture)
+    except LookupError as error:
+        raise FixtureError(str(error)) from error
+    headers = saved_headers(capture.headers.items())
+    return SavedResponse(
+        capture.url, capture.final_url, capture.status, headers, body, capture.fetched_at
+    )
+
+
+def latest_capture(session: Session, article: str) -> Capture | None:
+    newest = (Capture.fetched_at.desc(), Capture.id.desc())
+    key: int | str | None = int(article) if article.strip().isdigit() else canonical_url(article)
+    if isinstance(key, str):
+        own = session.scalar(select(Capture).where(Capture.url == key).order_by(*newest).limit(1))
+        if own is not None:
+            return own
+    found = find_article(session, key) if key is not None else None
+    for where in (Capture.url == found.url, Capture.article_id == found.id) if found else ():
+        capture = session.scalar(select(Capture).where(where).order_by(*newest).limit(1))
+        if capture is not None:
+            return capture
+    return None
+
+
+@dataclass(frozen=True)
+class ExpectedChange:
+    """What the current extraction changes in a page's expected output."""
+
+    page: Path
+    fields: tuple[str, ...] = ()
+    diff: str = ""  # unified diff of `<page>.expected.json`; empty when unchanged
+    text: str = ""  # the new file
+    error: str | None = None
+
+    def report(self) -> str:
+        what = ", ".join(self.fields) or "new expected output"
+        return f"{self.page}: {what}\n{self.diff}" if self.diff else ""
+
+
+def expected_file(page: Path) -> Path:
+    return page.with_name(page.name + EXPECTED_SUFFIX)
+
+
+def fixture_pages(paths: Iterable[Path]) -> list[Path]:
+    """The pages named: a page (or one of its sidecars), or a directory: its pages that
+    already have an expected output. None named: those under tests/fixtures/site."""
+    named = list(paths)
+    if not named and not SITE_FIXTURES.is_dir():
+        raise FixtureError(f"no {SITE_FIXTURES} here: name the pages, or run in the project")
+    pages: list[Path] = []
+    for path in named or [SITE_FIXTURES]:
+        if path.is_dir():
+            found = path.rglob("*" + EXPECTED_SUFFIX)
+            pages.extend(sorted(f.with_name(f.name.removesuffix(EXPECTED_SUFFIX)) for f in found))
+            continue
+        name = path.name
+        for suffix in RESERVED_SUFFIXES:
+            name = name.removesuffix(suffix)
+        if not path.with_name(name).is_file():
+            raise FixtureError(f"no fixture page {path.with_name(name)}")
+        pages.append(path.with_name(name))
+    return list(dict.fromkeys(pages))
+
+
+def page_url(page: Path) -> str:
+    """The URL a fixture page was saved from, read from its path in the replay layout."""
+    parts = page.absolute().parts
+    if HOST not in parts:
+        raise FixtureError(f"{page} is not in the replay layout (no {HOST}/ in its path)")
+    at = len(parts) - 1 - parts[::-1].index(HOST)
+    return f"https://{HOST}/" + "/".join(parts[at + 1 :])
+
+
+def extracted(page: Path) -> dict[str, Any]:
+    """The current extraction of a fixture page, as its expected output is written."""
+    headers = {k.lower(): v for k, v in (read_sidecar(page).get("headers") or {}).items()}
+    text, _ = page_text(page.read_bytes(), headers.get("content-type"))
+    output: dict[str, Any] = json.loads(_dumps(article_from_page(text, page_url(page)).as_json()))
+    return output
+
+
+def expected_change(page: Path) -> ExpectedChange:
+    target = expected_file(page)
+    try:
+        new = extracted(page)
+        before = target.read_text(encoding="utf-8") if target.is_file() else ""
+    except (ExtractionError, OSError, ValueError) as error:
+        return ExpectedChange(page, error=f"{page}: {error}")
+    try:
+        old = json.loads(before) if before else None
+    except ValueError:
+        old = None  # not JSON: rewritten whole
+    if old == new:
+        return ExpectedChange(page)
+    fields: list[str] = []
+    if isinstance(old, dict):  # diff in the new key order, so only the values show
+        before = _dumps({**{k: old[k] for k in new if k in old}, **old})
+        fields = [k for k in new if old.get(k, ...) != new[k]] + [k for k in old if k not in new]
+    after, name = _dumps(new), target.as_posix()
+    diff = difflib.unified_diff(before.splitlines(True), after.splitlines(True), name, name)
+    return ExpectedChange(page, tuple(fields), "".join(diff), after)
+
+
+def update_expected(pages: Iterable[Path], *, write: bool = True) -> list[ExpectedChange]:
+    """Compare each page's expected output with the current extraction; with `write`,
+    rewrite those that differ. A page that cannot be extracted is reported, not written."""
+    changes = [expected_change(page) for page in pages]
+    for change in changes:
+        if write and change.diff:
+            expected_file(change.page).write_text(change.text, encoding="utf-8")
+    return changes
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
