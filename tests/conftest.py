@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 
 from govcrawler.extract.encoding import page_text
 
+ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 SITE_COPY = FIXTURES / "site"
 
@@ -86,3 +88,18 @@ def fixture_pages() -> list[FixturePage]:
         url = "https://" + page.relative_to(SITE_COPY).as_posix()
         pages.append(FixturePage(page, url, json.loads(expected_file.read_text("utf-8"))))
     return pages
+
+
+def scrapy_crawl(database: Path, site: Path = SITE_COPY, **settings: object) -> list[str]:
+    """The command line of `scrapy crawl` over a saved copy of the site into `database`
+    (the developers' entry point, which takes any setting with -s)."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "sc_open_governance"]
+    merged = {
+        "GOVCRAWLER_REPLAY_DIR": site,
+        "GOVCRAWLER_DATABASE_URL": f"sqlite:///{database}",
+        "LOG_LEVEL": "WARNING",
+        **settings,
+    }
+    for name, value in merged.items():
+        command += ["-s", f"{name}={value}"]
+    return command

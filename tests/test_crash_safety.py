@@ -12,12 +12,11 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SITE_COPY
+from tests.conftest import scrapy_crawl
 
 ROOT = Path(__file__).resolve().parent.parent
 # What must be equal between a clean run and a killed-then-restarted one.
@@ -35,21 +34,7 @@ SNAPSHOT = {
 
 
 def crawl(database: Path, kill_at: str = "") -> subprocess.CompletedProcess[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "sc_open_governance",
-        "-s",
-        f"GOVCRAWLER_REPLAY_DIR={SITE_COPY}",
-        "-s",
-        f"GOVCRAWLER_DATABASE_URL=sqlite:///{database}",
-        "-s",
-        "GOVCRAWLER_BATCH_SIZE=5",
-        "-s",
-        "LOG_LEVEL=WARNING",
-    ]
+    command = scrapy_crawl(database, GOVCRAWLER_BATCH_SIZE=5)
     env = {**os.environ, "GOVCRAWLER_KILL_AT": kill_at}
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=240)
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import SITE_COPY, FixturePage, fixture_pages
+from tests.conftest import SITE_COPY, FixturePage, fixture_pages, scrapy_crawl
 
 ROOT = Path(__file__).resolve().parent.parent
 GOVCRAWLER = [sys.executable, "-c", "from govcrawler.cli import main; main()"]
@@ -217,19 +217,7 @@ def test_a_page_taken_down_is_marked_withdrawn_never_deleted(crawled, tmp_path: 
 
 def test_scrapy_crawl_keeps_working_for_developers(tmp_path: Path) -> None:
     database = tmp_path / "scrapy.sqlite3"
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "sc_open_governance",
-        "-s",
-        f"GOVCRAWLER_REPLAY_DIR={SITE_COPY}",
-        "-s",
-        f"GOVCRAWLER_DATABASE_URL=sqlite:///{database}",
-        "-s",
-        "LOG_LEVEL=WARNING",
-    ]
+    command = scrapy_crawl(database)
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     assert query(database, "SELECT COUNT(*) FROM articles") == [(len(ORIGINALS),)]

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from govcrawler.cli import main
 from govcrawler.lock import ArchiveLock, lock_path
-from tests.conftest import SITE_COPY
+from tests.conftest import SITE_COPY, scrapy_crawl
 
 ROOT = Path(__file__).resolve().parent.parent
 GOVCRAWLER = [sys.executable, "-c", "from govcrawler.cli import main; main()"]
@@ -91,20 +91,8 @@ def test_quiet_prints_nothing_when_healthy_and_the_log_file_has_the_log(tmp_path
 
 def test_sigterm_finishes_the_batch_and_exits_cleanly(tmp_path: Path) -> None:
     database = tmp_path / "archive.sqlite3"
-    slow = ["-s", "DOWNLOAD_DELAY=0.3", "-s", "GOVCRAWLER_BATCH_SIZE=2"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "crawl",
-            "sc_open_governance",
-            "-s",
-            f"GOVCRAWLER_REPLAY_DIR={SITE_COPY}",
-            "-s",
-            f"GOVCRAWLER_DATABASE_URL=sqlite:///{database}",
-            *slow,
-        ],
+        scrapy_crawl(database, DOWNLOAD_DELAY=0.3, GOVCRAWLER_BATCH_SIZE=2, LOG_LEVEL="INFO"),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -141,21 +129,7 @@ def committed(database: Path) -> bool:
 def test_max_runtime_stops_cleanly_and_the_next_run_recovers(tmp_path: Path) -> None:
     database = tmp_path / "archive.sqlite3"
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "crawl",
-            "sc_open_governance",
-            "-s",
-            f"GOVCRAWLER_REPLAY_DIR={SITE_COPY}",
-            "-s",
-            f"GOVCRAWLER_DATABASE_URL=sqlite:///{database}",
-            "-s",
-            "DOWNLOAD_DELAY=0.5",
-            "-s",
-            "CLOSESPIDER_TIMEOUT=2",
-        ],
+        scrapy_crawl(database, DOWNLOAD_DELAY=0.5, CLOSESPIDER_TIMEOUT=2),
         cwd=ROOT,
         capture_output=True,
         text=True,

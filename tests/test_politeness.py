@@ -41,7 +41,7 @@ from govcrawler.politeness import (
 )
 from govcrawler.replay import RESERVED_SUFFIXES, read_sidecar
 from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
-from tests.conftest import FIXTURES, SITE_COPY
+from tests.conftest import FIXTURES, SITE_COPY, scrapy_crawl
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCKED_COPY = FIXTURES / "blocked"
@@ -477,21 +477,9 @@ def test_a_replay_crawl_archives_the_article_and_records_every_block(tmp_path: P
 def test_a_run_stops_after_enough_blocked_responses(tmp_path: Path) -> None:
     """With GOVCRAWLER_STOP_AFTER_BLOCKED=2, the second block ends the run as `blocked`."""
     database = tmp_path / "archive.sqlite3"
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "sc_open_governance",
-        "-s",
-        f"GOVCRAWLER_REPLAY_DIR={BLOCKED_COPY}",
-        "-s",
-        f"GOVCRAWLER_DATABASE_URL=sqlite:///{database}",
-        "-s",
-        "GOVCRAWLER_STOP_AFTER_BLOCKED=2",
-        "-s",
-        "LOG_LEVEL=INFO",
-    ]
+    command = scrapy_crawl(
+        database, BLOCKED_COPY, GOVCRAWLER_STOP_AFTER_BLOCKED=2, LOG_LEVEL="INFO"
+    )
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "blocked 2 times: stopping the run" in result.stderr

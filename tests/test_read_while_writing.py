@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.conftest import SITE_COPY
+from tests.conftest import scrapy_crawl
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,21 +46,7 @@ def test_a_reader_never_sees_a_lock_error_while_a_crawl_writes(tmp_path: Path) -
         text=True,
     )
     crawl = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "crawl",
-            "sc_open_governance",
-            "-s",
-            f"GOVCRAWLER_REPLAY_DIR={SITE_COPY}",
-            "-s",
-            f"GOVCRAWLER_DATABASE_URL=sqlite:///{database}",
-            "-s",
-            "GOVCRAWLER_BATCH_SIZE=1",
-            "-s",
-            "LOG_LEVEL=WARNING",
-        ],
+        scrapy_crawl(database, GOVCRAWLER_BATCH_SIZE=1),
         cwd=ROOT,
         capture_output=True,
         text=True,
