@@ -72,11 +72,14 @@ def replay_path(root: Path, url: str) -> Path | None:
         candidates = [base]
     resolved_root = root.resolve()
     for candidate in candidates:
-        resolved = candidate.resolve()
-        if not resolved.is_relative_to(resolved_root):
-            raise ReplayRefused(url)
-        if resolved.is_file() and not resolved.name.endswith(RESERVED_SUFFIXES):
-            return resolved
+        try:
+            resolved = candidate.resolve()
+            if not resolved.is_relative_to(resolved_root):
+                raise ReplayRefused(url)
+            if resolved.is_file() and not resolved.name.endswith(RESERVED_SUFFIXES):
+                return resolved
+        except OSError:  # a name too long for the file system, say: no such page
+            continue
     return None
 
 

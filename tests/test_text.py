@@ -10,6 +10,7 @@ from govcrawler.extract.text import (
     comparable_text,
     is_boilerplate_line,
     strip_boilerplate,
+    tidy_text,
 )
 
 FOOTER_LINES = [
@@ -81,9 +82,18 @@ def test_body_digest_ignores_apostrophe_style_and_spacing_only() -> None:
 
 
 @given(st.text())
-def test_clean_text_never_raises_and_is_idempotent(text: str) -> None:
-    once = clean_text(text)
-    assert clean_text(once) == once
+def test_cleaning_never_raises_and_tidying_is_idempotent(text: str) -> None:
+    clean_text(text)  # markup in, text out: never raises
+    once = tidy_text(text)
+    assert tidy_text(once) == once
+    paragraphs = strip_boilerplate([text])
+    assert strip_boilerplate(paragraphs) == paragraphs
+
+
+def test_text_that_looks_like_markup_survives_cleaning() -> None:
+    published = ["Exports fell <1% while imports rose >2%.", "Quoted from <<Sichuan Daily>>."]
+    assert strip_boilerplate(published) == published
+    assert clean_text("<p>Exports fell &lt;1% while imports rose &gt;2%.</p>") == published[0]
 
 
 @given(st.text(), st.text())

@@ -17,7 +17,7 @@ from parsel import Selector
 from govcrawler.extract import generic
 from govcrawler.extract.blocks import Block, blocks_of, media_of
 from govcrawler.extract.model import Article, ExtractionError
-from govcrawler.extract.text import clean_text, comparable_text, strip_boilerplate
+from govcrawler.extract.text import clean_text, comparable_text, strip_boilerplate, tidy_text
 from govcrawler.extract.urls import article_ref
 
 # (template name, selector of the body container), most specific first.
@@ -41,6 +41,7 @@ _FURNITURE = (
 _UPDATED = re.compile(r"Updated\s*[:：]\s*(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})", re.IGNORECASE)
 _PUBDATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _TITLE_SUFFIX = re.compile(r"\s*[-_|–—]\s*(?:Sichuan|四川)[^-_|–—]*$")
+_STRAY_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 _CLOSED = re.compile(r"</html\s*>", re.IGNORECASE)
 _HEADINGS = "ucaptitle, h1, [class*=title] h2, h2, h3, [class*=title]"
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -54,7 +55,9 @@ def article_from_page(html: str, url: str, column_name: str | None = None) -> Ar
     """
     if not html.strip():
         raise ExtractionError(url, "empty page")
-    page = Selector(text=html)
+    # A browser ignores a `</body>` or `</html>` in the middle of a page (a CMS include leaves
+    # them); libxml2 would end the document there and lose the rest of the body.
+    page = Selector(text=_STRAY_END_TAGS.sub("", html))
     title = _title(page)
     published_on, date_source = _published_on(page, url)
     page.css(_FURNITURE).drop()
@@ -122,7 +125,7 @@ def _without_cut_paragraph(html: str, body: list[str]) -> list[str]:
 
 def _meta(page: Selector, name: str) -> str | None:
     value = page.xpath(f"//meta[@name='{name}']/@content").get()
-    return clean_text(value) or None if value else None
+    return tidy_text(value) or None if value else None
 
 
 def _title(page: Selector) -> str:

@@ -5,7 +5,8 @@ in its headers. `page_text` follows the HTTP header, then the page's own declara
 rules, as Scrapy does); when that decoding produces replacement characters but the page's own
 declaration or gb18030 decodes the bytes cleanly, the clean decoding wins. Bytes that are valid
 UTF-8 with non-ASCII characters are UTF-8 whatever a header says (GBK text is almost never valid
-UTF-8, while UTF-8 decoded as GBK gives plausible-looking nonsense without any error).
+UTF-8, while UTF-8 decoded as GBK gives plausible-looking nonsense without any error); a few
+stray bytes in an otherwise valid page stay replacement characters.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def page_text(body: bytes, content_type: str | None) -> tuple[str, str]:
                 return body.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             pass
-    if REPLACEMENT not in text:
+    if _mostly_valid(text):
         return text, encoding
     for candidate in (html_body_declared_encoding(body), "gb18030"):
         name = resolve_encoding(candidate) if candidate else None
@@ -34,3 +35,14 @@ def page_text(body: bytes, content_type: str | None) -> tuple[str, str]:
             except (UnicodeDecodeError, LookupError):
                 continue
     return text, encoding
+
+
+def _mostly_valid(text: str) -> bool:
+    """No replacement character, or a few stray ones among many well-decoded characters (a
+    byte pasted from another encoding into a UTF-8 page: re-decoding the whole page in
+    another encoding would garble everything else)."""
+    bad = text.count(REPLACEMENT)
+    if not bad:
+        return True
+    decoded = sum(1 for char in text if ord(char) > 127) - bad
+    return bad * 10 <= decoded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 from parsel import Selector
 
@@ -24,14 +25,23 @@ class Link:
     text: str
 
 
-def page_links(html: str) -> list[Link]:
-    """Every `<a href>` of the page with its text, in document order."""
+def page_links(html: str, page_url: str | None = None) -> list[Link]:
+    """Every `<a href>` of the page with its text, in document order.
+
+    With `page_url`, hrefs are made absolute against the document's base: its `<base href>`
+    if it has one (itself resolved against `page_url`), else `page_url`, as a browser does.
+    """
     page = Selector(text=html)
+    base = page_url
+    declared = (page.xpath("//base/@href").get() or "").strip()
+    if page_url and declared:
+        base = urljoin(page_url, declared)
     links = []
     for anchor in page.xpath("//a[@href]"):
         href = (anchor.attrib.get("href") or "").strip()
         if href and not href.lower().startswith(("javascript:", "mailto:", "tel:", "#")):
-            links.append(Link(href, clean_text(anchor.xpath("string()").get() or "")))
+            text = clean_text(anchor.xpath("string()").get() or "")
+            links.append(Link(urljoin(base, href) if base else href, text))
     return links
 
 

@@ -19,13 +19,18 @@ _SPACES = re.compile(r"\s+")
 
 
 def clean_text(fragment: str) -> str:
-    """Tags removed, entities decoded, invisible characters dropped, whitespace folded.
+    """An HTML fragment as text: tags removed, entities decoded, then `tidy_text`.
 
     >>> clean_text("People&#8217;s <b>Government</b>&nbsp; of\\n Sichuan ")
     'People’s Government of Sichuan'
     """
-    text = replace_entities(remove_tags(fragment or ""))
-    return _SPACES.sub(" ", text.translate(_INVISIBLE)).strip()
+    return tidy_text(replace_entities(remove_tags(fragment or "")))
+
+
+def tidy_text(text: str) -> str:
+    """Plain text with invisible characters dropped and whitespace folded; `<` and `&` in it
+    are text, never markup (so `<1%` or `&lt;p&gt;` as published survive)."""
+    return _SPACES.sub(" ", (text or "").translate(_INVISIBLE)).strip()
 
 
 def comparable_text(text: str) -> str:
@@ -116,7 +121,7 @@ def strip_boilerplate(paragraphs: list[str]) -> list[str]:
     """
     kept: list[str] = []
     for paragraph in paragraphs:
-        lines = [clean_text(line) for line in paragraph.splitlines()]
+        lines = [tidy_text(line) for line in paragraph.splitlines()]
         lines = [line for line in lines if line and not is_boilerplate_line(line)]
         if lines:
             kept.append(" ".join(lines))

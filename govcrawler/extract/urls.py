@@ -68,9 +68,9 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     """The one form of a site URL we request and store, or None if it is not a web URL.
 
     Resolves `url` against `base`, folds doubled slashes and dot segments, forces
-    `https://www.sc.gov.cn` for the site's own pages (both schemes circulate), drops the
-    fragment and sorts the query. URLs of other hosts are returned canonicalised but keep
-    their host, so callers can tell them apart with `is_site_url`.
+    `https://www.sc.gov.cn` for the site's own pages (both schemes circulate; any port),
+    drops the fragment, the query of an article page, and sorts any other query. URLs of other
+    hosts are returned canonicalised but keep their host (`is_site_url` tells them apart).
     """
     raw = (url or "").strip()
     if base:
@@ -81,11 +81,19 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
     host = parts.hostname.lower()
-    scheme = "https" if host == HOST else parts.scheme
     path = _fold_path(parts.path)
-    netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
-    return canonicalize_url(urlunsplit((scheme, netloc, path, parts.query, "")))
+    if host == HOST:
+        # The site answers on https alone: any scheme or port of it is the https page, and an
+        # article page is static, so a query string (?utm_source=…) names the same article.
+        query = "" if _ARTICLE_PATH.match(unquote(path)) else parts.query
+        return canonicalize_url(urlunsplit(("https", host, path, query, "")))
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    return canonicalize_url(urlunsplit((parts.scheme, netloc, path, parts.query, "")))
 
 
 def _fold_path(path: str) -> str:

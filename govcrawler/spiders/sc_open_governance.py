@@ -18,7 +18,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from govcrawler.extract.article import article_from_page
 from govcrawler.extract.encoding import page_text
@@ -84,7 +87,9 @@ class OpenGovernanceSpider(scrapy.Spider):
         self.plan = load_plan(self.settings)
         if self.plan.recovering:
             self.logger.info("the previous run did not finish: reading every list page")
-        yield scrapy.Request(url, callback=self.parse_page, priority=LIST_PRIORITY)
+        yield scrapy.Request(
+            url, callback=self.parse_page, errback=self.failed, priority=LIST_PRIORITY
+        )
         for due in self.plan.due_urls():
             if article_ref(due) and in_scope(due, self.scope):
                 self._count("incremental/revisits")
@@ -101,7 +106,7 @@ class OpenGovernanceSpider(scrapy.Spider):
             self._count("skipped/not_text")
             return
         fresh, linked = False, set()
-        for link in page_links(response.text):
+        for link in page_links(response.text, response.url):
             url = self._site_url(link.href, response.url)
             if url is None:
                 continue
@@ -111,45 +116,49 @@ class OpenGovernanceSpider(scrapy.Spider):
                 self._count(f"links/column/{ref.column_id}")
                 fresh = fresh or not self.plan.is_known(url)
                 yield from self._article_request(url)
-            elif self.plan.walk_all_pages or list_page_number(url) is None:
+            elif list_page_number(url) is None:  # numbered pages: one by one, below
                 yield from self._column_label(url, link.text)
-                yield scrapy.Request(url, callback=self.parse_page, priority=LIST_PRIORITY)
+                yield scrapy.Request(
+                    url, callback=self.parse_page, errback=self.failed, priority=LIST_PRIORITY
+                )
         yield from self._next_page(response, fresh, linked)
 
     def _next_page(
         self, response: TextResponse, fresh: bool, linked: set[str]
     ) -> Iterator[scrapy.Request]:
-        """The list's next page(s): all of them when walking every page; otherwise the next
-        one, unless the last `GOVCRAWLER_KNOWN_PAGES_TOLERANCE` pages held only known articles."""
+        """The list's next page, once this one has answered: pages are read one after the
+        other (a pager's count is a claim, not a list of pages), until one is missing, or,
+        unless every page is to be read, until `GOVCRAWLER_KNOWN_PAGES_TOLERANCE` pages in a
+        row held only known articles."""
         count = list_page_count(response.text)
-        if self.plan.walk_all_pages:
-            for number in range(2, (count or 0) + 1):
-                yield self._list_request(numbered_page_url(response.url, number), 0)
-            return
         streak = 0 if fresh else response.meta.get("known_streak", 0) + 1
         following = (list_page_number(response.url) or 1) + 1
         next_url = numbered_page_url(response.url, following)
         if not ((count and following <= count) or next_url in linked):
             return
-        if streak >= self.settings.getint("GOVCRAWLER_KNOWN_PAGES_TOLERANCE", 1):
+        tolerance = self.settings.getint("GOVCRAWLER_KNOWN_PAGES_TOLERANCE", 1)
+        if not self.plan.walk_all_pages and streak >= tolerance:
             self._count("incremental/paging_stopped")
             return
-        yield self._list_request(next_url, streak)
-
-    def _list_request(self, url: str, streak: int) -> scrapy.Request:
-        return scrapy.Request(
-            url, callback=self.parse_page, priority=LIST_PRIORITY, meta={"known_streak": streak}
+        yield scrapy.Request(
+            next_url,
+            callback=self.parse_page,
+            errback=self.failed,
+            priority=LIST_PRIORITY,
+            meta={"known_streak": streak},
         )
 
-    def _article_request(self, url: str) -> Iterator[scrapy.Request]:
+    def _article_request(self, url: str, hops: int = 0) -> Iterator[scrapy.Request]:
         if not self.plan.wanted(url):
             self._count("incremental/known_skipped")
             return
         yield scrapy.Request(
             url,
             callback=self.parse_article,
+            errback=self.failed,
             headers=self.plan.conditional_headers(url),
             meta={
+                "article_redirects": hops,
                 "handle_httpstatus_list": [NOT_MODIFIED, *GONE_STATUSES, *REDIRECTS],
                 "dont_redirect": True,  # an article's redirect is captured, then followed here
             },
@@ -203,8 +212,28 @@ class OpenGovernanceSpider(scrapy.Spider):
             self._count("refused/offsite_redirect")
             self.logger.info("not following %s to %s", response.url, target)
             return
+        hops = response.meta.get("article_redirects", 0) + 1
+        if hops > self.settings.getint("REDIRECT_MAX_TIMES", 20):
+            self._count("refused/redirect_limit")
+            self.logger.warning("too many redirects, stopped at %s", response.url)
+            return
         self._count("redirects/followed")
-        yield from self._article_request(target)
+        yield from self._article_request(target, hops)
+
+    def failed(self, failure: Failure) -> None:
+        """A request that ended in an error no middleware turned into an outcome: one log
+        line and a counter (refusals and blocks are counted where they happen)."""
+        if failure.check(HttpError):  # a status no callback handles: dropped, by status
+            status = failure.value.response.status
+            self._count(f"dropped/http_{status}")
+            self.logger.info("dropped (HTTP %s): %s", status, failure.value.response.url)
+            return
+        if failure.check(IgnoreRequest):
+            return
+        name = type(failure.value).__name__
+        self._count(f"failed/{name}")
+        request = getattr(failure, "request", None)
+        self.logger.warning("request failed (%s): %s", name, request.url if request else "?")
 
     def _text(self, response: TextResponse) -> str:
         """The page decoded by `page_text`, counting where it overrode Scrapy's decoding."""
