@@ -42,3 +42,12 @@ def test_a_byte_order_mark_wins() -> None:
 
 def test_ascii_pages_need_no_guessing() -> None:
     assert page_text(b"<p>Sichuan</p>", "text/html; charset=iso-8859-1")[0] == "<p>Sichuan</p>"
+
+
+def test_one_stray_byte_in_a_utf8_page_does_not_garble_the_rest() -> None:
+    page = "<p>The People’s Government of Sichuan’s capital, Chengdu.</p>".encode()
+    stray = page.replace(b"capital", b"capit\xa0al")  # a cp1252 no-break space pasted in
+    text, encoding = page_text(stray, "text/html; charset=utf-8")
+    assert encoding == "utf-8"
+    assert "People’s Government of Sichuan’s" in text
+    assert text.count("\ufffd") == 1

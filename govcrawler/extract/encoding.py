@@ -25,7 +25,7 @@ def page_text(body: bytes, content_type: str | None) -> tuple[str, str]:
                 return body.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             pass
-    if _mostly_valid(text):
+    if _mostly_valid(text, body):
         return text, encoding
     for candidate in (html_body_declared_encoding(body), "gb18030"):
         name = resolve_encoding(candidate) if candidate else None
@@ -37,12 +37,13 @@ def page_text(body: bytes, content_type: str | None) -> tuple[str, str]:
     return text, encoding
 
 
-def _mostly_valid(text: str) -> bool:
-    """No replacement character, or a few stray ones among many well-decoded characters (a
-    byte pasted from another encoding into a UTF-8 page: re-decoding the whole page in
-    another encoding would garble everything else)."""
+def _mostly_valid(text: str, body: bytes) -> bool:
+    """No replacement character, or a few stray ones in bytes that are otherwise well
+    encoded (a byte pasted from another encoding into a UTF-8 page: re-decoding the whole
+    page in another encoding would garble everything else). A page in the wrong encoding
+    fails on most of its non-ASCII bytes; a stray byte is a small share of them."""
     bad = text.count(REPLACEMENT)
     if not bad:
         return True
-    decoded = sum(1 for char in text if ord(char) > 127) - bad
-    return bad * 10 <= decoded
+    non_ascii = sum(1 for byte in body if byte > 127)
+    return bad * 4 <= non_ascii - bad
