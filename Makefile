@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DATABASE ?= sqlite:///archive.sqlite3
 
-.PHONY: install demo test lint check crawl clean
+.PHONY: install demo test lint check crawl bench clean
 
 install: $(STAMP)
 
@@ -31,6 +31,9 @@ check: lint test
 
 crawl: install  ## the real crawl of www.sc.gov.cn (needs the network)
 	$(BIN)/govcrawler crawl --database $(DATABASE) --log-level INFO
+
+bench: install  ## the benchmarks B1-B4 (long: not part of CI); writes benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks.run --all
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

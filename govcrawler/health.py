@@ -28,10 +28,11 @@ EXIT_BLOCKED = 5
 _COLUMN = "govcrawler/links/column/"
 _COVERAGE = "govcrawler/coverage/"
 _ARTICLES = _COVERAGE + "articles"
-_STATUS = "downloader/response_status_count/"
 # Refusals (robots.txt, off-site) reach Scrapy's DownloaderStats as exceptions although no request
 # was sent: they are policy, not errors, and are left out of the error rate.
-_REFUSED = "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest"
+_POLITE_RETRIES = "govcrawler/politeness/retry_after/retry/count"
+_DROPPED_HTTP = "govcrawler/dropped/http_"
+_FAILED = "govcrawler/failed/"
 # Slack in share comparisons: a figure exactly at its threshold passes despite float rounding
 # (a coverage drop from 90% to 70% computes as 0.20000000000000007).
 _SLACK = 1e-9
@@ -183,24 +184,26 @@ def _coverage_baseline(
 
 
 def _error_rate(stats: Stats, thresholds: Thresholds) -> Iterator[Problem]:
-    """Pages that failed for good, of the pages requested: a retried attempt is not a page
-    (Scrapy retries a 500 twice; one page that fails three times is one failure)."""
-    retries = _count(stats, "retry/count")
-    requests = max(_count(stats, "downloader/request_count") - retries, 0)
-    statuses = _with_prefix(stats, _STATUS)
+    """Pages that failed for good, of the pages requested. A retried attempt is not a page
+    (Scrapy retries a 500 twice; a 503 waited out per its Retry-After and then answered is
+    not a failure): pages = requests - retries; failures = pages dropped on a 5xx status after
+    their retries + requests that ended in an error (`govcrawler/failed/<error>`)."""
+    retries = _count(stats, "retry/count") + _count(stats, _POLITE_RETRIES)
+    pages = max(_count(stats, "downloader/request_count") - retries, 0)
     server = sum(
-        n for status, n in statuses.items() if status.isdigit() and 500 <= int(status) < 600
+        n
+        for status, n in _with_prefix(stats, _DROPPED_HTTP).items()
+        if status.isdigit() and 500 <= int(status) < 600
     )
-    failed = max(_count(stats, "downloader/exception_count") - _count(stats, _REFUSED), 0)
-    errors = max(server + failed - retries, 0)
-    if not _over(errors, requests, thresholds.max_error_rate, thresholds.min_pages):
+    failed = sum(_with_prefix(stats, _FAILED).values())
+    errors = server + failed
+    if not _over(errors, pages, thresholds.max_error_rate, thresholds.min_pages):
         return
     yield Problem(
         "error_rate",
-        f"errors: {errors} of {requests} pages ({_pct(errors / requests)}) failed after "
-        f"retries ({server} server errors 5xx and {failed} download errors in "
-        f"{requests + retries} attempts; limit {_pct(thresholds.max_error_rate)}): "
-        "the site is down or struggling",
+        f"errors: {errors} of {pages} pages ({_pct(errors / pages)}) failed after retries "
+        f"({server} server errors 5xx, {failed} download errors; "
+        f"limit {_pct(thresholds.max_error_rate)}): the site is down or struggling",
         blocked=False,
     )
 

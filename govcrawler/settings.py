@@ -104,7 +104,7 @@ CONCURRENT_ITEMS = 8
 LOG_LEVEL = os.environ.get("GOVCRAWLER_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"
 TELNETCONSOLE_ENABLED = False
-REMOTE_CONTROL_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no listening port: a cron job needs no remote control
 # A <meta refresh> is followed only when immediate (a redirect); a page that reloads itself
 # every minute is content.
-METAREFRESH_MAXDELAY = 1  # no listening port: a cron job needs no remote control
+METAREFRESH_MAXDELAY = 1

@@ -55,11 +55,13 @@ def run(
         "log_count/INFO": 14,
         "scheduler/enqueued": requests,
     }
-    if server_errors:
+    if server_errors:  # pages answering 500, given up after their retries
         stats["downloader/response_status_count/500"] = server_errors
-    if exceptions:
+        stats["govcrawler/dropped/http_500"] = server_errors
+    if exceptions:  # requests that ended in a download error
         stats["downloader/exception_count"] = exceptions
         stats["downloader/exception_type_count/twisted.internet.error.TimeoutError"] = exceptions
+        stats["govcrawler/failed/TimeoutError"] = exceptions
     if generic:
         stats["govcrawler/extraction/generic"] = generic
     for column, links in (COLUMNS if columns is None else columns).items():
@@ -261,7 +263,7 @@ def test_too_many_errors_is_a_problem_with_the_figures() -> None:
     problem = only(run(server_errors=10, exceptions=3))
     assert problem.check == "error_rate"
     assert "13 of 60 pages (21.7%)" in problem.message
-    assert "10 server errors 5xx and 3 download errors in 60 attempts" in problem.message
+    assert "10 server errors 5xx, 3 download errors" in problem.message
     assert "limit 20%" in problem.message
 
 
@@ -272,9 +274,9 @@ def test_the_error_threshold_is_inclusive(errors: int, expected: list[str]) -> N
 
 def test_every_5xx_status_counts_and_4xx_does_not() -> None:
     stats = run(server_errors=5)
-    stats["downloader/response_status_count/503"] = 4
-    stats["downloader/response_status_count/520"] = 4  # a CDN's "origin returned an error"
-    stats["downloader/response_status_count/404"] = 20
+    stats["govcrawler/dropped/http_503"] = 4
+    stats["govcrawler/dropped/http_520"] = 4  # a CDN's "origin returned an error"
+    stats["govcrawler/dropped/http_404"] = 20
     assert "13 of 60 pages" in only(stats).message
 
 
@@ -286,13 +288,26 @@ def test_a_retried_page_counts_once() -> None:
         "downloader/response_status_count/500": 3,
         "retry/count": 2,
         "retry/max_reached": 1,
+        "govcrawler/dropped/http_500": 1,
         "finish_reason": "finished",
     }
     assert checks(stats, []) == []
     stats |= {"downloader/request_count": 8, "downloader/response_status_count/200": 5}
     assert checks(stats, []) == []  # 1 of 6 pages: 16.7%, within 20%
-    stats["retry/count"] = 0  # were the three 500s three pages: 3 of 8, a problem
+    stats |= {"retry/count": 0, "govcrawler/dropped/http_500": 3}  # three pages: 3 of 8
     assert checks(stats, []) == ["error_rate"]
+
+
+def test_a_503_waited_out_then_answered_is_not_a_failure() -> None:
+    # Six pages each answered 503 with Retry-After once, then 200: six polite retries.
+    stats = {
+        "downloader/request_count": 14,
+        "downloader/response_status_count/200": 8,
+        "downloader/response_status_count/503": 6,
+        "govcrawler/politeness/retry_after/retry/count": 6,
+        "finish_reason": "finished",
+    }
+    assert checks(stats, []) == []
 
 
 def test_refused_requests_are_not_errors() -> None:
@@ -307,13 +322,12 @@ def test_a_run_too_small_to_judge_errors_passes() -> None:
     # The start page and two list pages, all timed out: 100%, but fewer than min_pages requests.
     stats = {
         "downloader/request_count": 3,
-        "downloader/exception_count": 3,
-        "downloader/exception_type_count/twisted.internet.error.TimeoutError": 3,
+        "govcrawler/failed/TimeoutError": 3,
         "finish_reason": "finished",
     }
     assert checks(stats, []) == []
     assert checks(
-        {**stats, "downloader/request_count": 5, "downloader/exception_count": 5}, []
+        {**stats, "downloader/request_count": 5, "govcrawler/failed/TimeoutError": 5}, []
     ) == ["error_rate"]
 
 
