@@ -1,0 +1,167 @@
+"""Results: each benchmark's table, notes and goals; the machine; RESULTS.md.
+
+Each benchmark returns a `Section`, saved as JSON under the work directory, so benchmarks run
+one at a time still add up to one RESULTS.md. Whatever follows the `FINDINGS` marker in an
+existing RESULTS.md (hand-written findings and profiles) is kept when it is written again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+FINDINGS = "<!-- findings: written by hand, kept when the runner rewrites this file -->"
+ORDER = ("b1", "b2", "b3", "b4")
+
+
+@dataclass
+class Goal:
+    text: str
+    status: str  # "met", "missed", "not measured"
+    detail: str
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+    goals: list[Goal] = field(default_factory=list)
+    data: dict = field(default_factory=dict)  # raw measurements, for the record
+    extra: str = ""  # more Markdown after the notes (a second table)
+
+    def save(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{self.key}.json"
+        path.write_text(json.dumps(asdict(self), indent=1, default=str))
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> Section:
+        raw = json.loads(path.read_text())
+        raw["goals"] = [Goal(**goal) for goal in raw.get("goals", [])]
+        return cls(**raw)
+
+
+def table(columns: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table, columns padded so it reads as text too."""
+    cells = [columns, *rows]
+    widths = [max(len(str(row[i])) for row in cells) for i in range(len(columns))]
+
+    def line(row: list[str]) -> str:
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(columns), rule, *(line(row) for row in rows)])
+
+
+def section_text(section: Section) -> str:
+    parts = [f"## {section.title}", "", table(section.columns, section.rows), ""]
+    parts += [f"- {note}" for note in section.notes]
+    if "measured_at" in section.data:
+        parts.append(
+            f"- Measured {section.data['measured_at']} in {section.data['seconds']:.0f} s, "
+            f"code at {section.data.get('commit', 'unknown')}."
+        )
+    if section.extra:
+        parts += ["", section.extra]
+    if section.goals:
+        parts += ["", "Goals:", ""]
+        parts += [f"- **{g.status}** — {g.text}: {g.detail}" for g in section.goals]
+    return "\n".join(parts) + "\n"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _ram_gib() -> float:
+    try:
+        first = Path("/proc/meminfo").read_text().splitlines()[0]
+        return int(first.split()[1]) / 1024 / 1024
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def machine() -> dict[str, str]:
+    """What the numbers were measured on."""
+    import scrapy
+    import sqlalchemy
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "govcrawler", "storage"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.splitlines()
+    if dirty:
+        commit += f" + uncommitted changes in {len(dirty)} files under govcrawler/ and storage/"
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), "
+        f"{_cpu_model()}, {_ram_gib():.1f} GiB RAM",
+        "versions": f"Python {platform.python_version()}, Scrapy {scrapy.__version__}, "
+        f"SQLAlchemy {sqlalchemy.__version__}, SQLite {sqlite3.sqlite_version}",
+        "commit": commit or "unknown",
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+    }
+
+
+def render(sections: list[Section], info: dict[str, str], findings: str) -> str:
+    goals = [(s.key.upper(), g) for s in sections for g in s.goals]
+    head = [
+        "# govcrawler benchmarks",
+        "",
+        "Written by `benchmarks/run.py` (see `benchmarks/__init__.py`); numbers from one run on:",
+        "",
+        *(f"- {key}: {value}" for key, value in info.items()),
+        "",
+        "Timings on these shared 2-core machines drift up to 2x within minutes: compare ratios "
+        "measured in one run, interleaved and repeated (medians), not absolute figures.",
+        "",
+        "## Goals at a glance",
+        "",
+        table(["bench", "status", "goal"], [[k, g.status, g.text] for k, g in goals]),
+        "",
+    ]
+    body = [section_text(s) for s in sections]
+    return "\n".join(head) + "\n" + "\n".join(body) + "\n" + FINDINGS + "\n" + findings
+
+
+def kept_findings(path: Path) -> str:
+    """The hand-written part of an existing RESULTS.md (after the marker)."""
+    if not path.is_file():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    return text.split(FINDINGS, 1)[1].lstrip("\n") if FINDINGS in text else ""
+
+
+def write_results(results_dir: Path, path: Path = RESULTS) -> str:
+    """RESULTS.md from every section saved under `results_dir`; returns its text."""
+    sections = [
+        Section.load(results_dir / f"{key}.json")
+        for key in ORDER
+        if (results_dir / f"{key}.json").is_file()
+    ]
+    text = render(sections, machine(), kept_findings(path))
+    path.write_text(text, encoding="utf-8")
+    return text

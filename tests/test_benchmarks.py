@@ -1,0 +1,93 @@
+"""Smoke runs of the benchmarks at tiny sizes: each produces its rows and goals.
+
+Never a timing assertion (timings belong in benchmarks/RESULTS.md, not in tests); this only
+keeps the runners working as govcrawler changes. The full runs are `make bench`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import b1_pipeline, b2_incremental, b3_archive, b4_memory, run
+from benchmarks.report import FINDINGS, Section, write_results
+from benchmarks.sitegen import SiteSpec, generate, page_of, synth_article
+from govcrawler.extract.article import article_from_page
+
+
+def test_synthetic_pages_extract_like_the_saved_site() -> None:
+    spec = SiteSpec(articles=40, columns=3, chinese_share=0.2)
+    for i in range(0, 40, 3):
+        article = synth_article(spec, i)
+        html = page_of(article, [])
+        extracted = article_from_page(html, article.url)
+        assert extracted.title == article.text.title
+        assert tuple(extracted.body) == article.text.paragraphs
+        assert extracted.published_on == article.published_on
+        assert extracted.extraction_path == "container"
+        assert 30_000 < len(html.encode()) < 60_000 or article.text.language == "zh"
+
+
+def test_generated_site_and_copy_with_new_articles(tmp_path: Path) -> None:
+    spec = SiteSpec(articles=45, columns=3, per_page=10)
+    info = generate(tmp_path / "site", spec)
+    pages = [p for p in (tmp_path / "site").rglob("*.shtml")]
+    assert len(pages) == info.pages
+    grown = b2_incremental.add_articles(tmp_path / "site", tmp_path / "grown", spec, 4)
+    assert len(grown.new_urls) == 4
+    assert 1 <= grown.lists_showing_new <= 3
+    assert sorted(p.name for p in (tmp_path / "site").rglob("*.shtml")) != sorted(
+        p.name for p in (tmp_path / "grown").rglob("*.shtml")
+    )
+
+
+def check(section: Section, rows: int) -> None:
+    assert len(section.rows) == rows
+    assert all(len(row) == len(section.columns) for row in section.rows)
+    assert section.goals and all(g.status.split()[0] in ("met", "missed") for g in section.goals)
+
+
+def test_b1_smoke(tmp_path: Path) -> None:
+    section = b1_pipeline.run(tmp_path, articles=40, columns=2, repeats=1)
+    check(section, 3)
+    pages = [r["pages"] for r in section.data["runs"]["a"] + section.data["runs"]["b"]]
+    assert min(pages) >= 40
+
+
+def test_b2_smoke(tmp_path: Path) -> None:
+    section = b2_incremental.run(tmp_path, articles=40, columns=2, new=3)
+    check(section, 3)
+    assert section.data["after"]["new"] == 3
+    assert section.data["unchanged"]["new"] == 0
+
+
+def test_b3_smoke(tmp_path: Path) -> None:
+    section = b3_archive.run(tmp_path, size=200, budget_s=600, batch=50, repeats=2)
+    check(section, len(b3_archive.QUERIES))
+    assert section.data["points"][-1]["articles"] == 200
+
+
+def test_b4_smoke(tmp_path: Path) -> None:
+    section = b4_memory.run(tmp_path, pages=40, columns=2, every=0.2)
+    check(section, 6)
+    assert section.data["pages"] >= 40
+
+
+def test_runner_writes_results_and_keeps_findings(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    results.write_text(f"old\n{FINDINGS}\nhand-written profile\n", encoding="utf-8")
+    run.main(
+        ["b4", "--workdir", str(tmp_path / "work"), "--results", str(results), "--b4-pages", "30"]
+    )
+    text = results.read_text(encoding="utf-8")
+    assert "B4 memory" in text and "hand-written profile" in text and "Python 3" in text
+    saved = json.loads((tmp_path / "work" / "results" / "b4.json").read_text())
+    assert saved["key"] == "b4"
+    assert write_results(tmp_path / "work" / "results", results).count(FINDINGS) == 1
+
+
+def test_runner_needs_a_benchmark() -> None:
+    with pytest.raises(SystemExit):
+        run.main([])
