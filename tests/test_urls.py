@@ -1,6 +1,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from govcrawler.extract.urls import (
     article_ref,
@@ -95,3 +97,26 @@ def test_numbered_pages_follow_the_cms_naming() -> None:
     assert numbered_page_url(f"{SITE}/a/gzbg_2.shtml", 4) == f"{SITE}/a/gzbg_4.shtml"
     assert list_column_id(first) == "10766"
     assert list_column_id(f"{SITE}/10462/10758/10760/") == "10760"
+
+
+# --- properties -------------------------------------------------------------------------------
+
+HREFS = st.one_of(
+    st.text(max_size=80),
+    st.builds(
+        lambda scheme, host, path, query: f"{scheme}{host}{path}{query}",
+        st.sampled_from(["", "http://", "https://", "//", "HTTP://", "ftp://", "javascript:"]),
+        st.sampled_from(["www.sc.gov.cn", "WWW.SC.GOV.CN:8080", "sc-gov-cn.mirror.top", ""]),
+        st.text(alphabet="/.%2e5cabc_-10462的?#\\", max_size=40),
+        st.sampled_from(["", "?a=1", "?utm_source=x&b=2", "#top"]),
+    ),
+)
+
+
+@given(HREFS, st.sampled_from([None, f"{SITE}/10462/10758/index.shtml", f"{SITE}/a/b/c/"]))
+def test_canonical_url_never_raises_and_is_idempotent(href: str, base: str | None) -> None:
+    once = canonical_url(href, base)
+    if once is not None:
+        assert canonical_url(once) == once
+        if is_site_url(once):
+            assert once.startswith(f"{SITE}/")  # one scheme, no port, for the site
