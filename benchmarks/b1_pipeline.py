@@ -134,8 +134,8 @@ def run(workdir: Path, articles: int = 3000, columns: int = 4, repeats: int = 5)
             f"Synthetic site: {info.articles} articles of about 40 KB in {columns} columns, "
             f"{info.list_pages} list pages; both crawlers served by govcrawler's "
             "ReplayDownloadHandler at 8 concurrent requests.",
-            "CPU/wall near 1.0 means one core is busy all the time: serving is not the "
-            "bottleneck, the crawling process is.",
+            "CPU/wall: the share of the wall time the crawling process was on a CPU (the "
+            "rest is waiting: file reads, SQLite, other processes on a shared machine).",
             "net = minus the start-up CPU of the same crawler over a one-article site.",
             f"Full crawl keeps {share:.2f} of the bare spider's throughput in CPU terms (net; "
             f"{1 / measure.median(gross):.2f} gross) and {measure.median(wall):.2f} in wall time.",

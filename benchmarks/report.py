@@ -12,7 +12,6 @@ import os
 import platform
 import sqlite3
 import subprocess
-import sys
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,7 +70,7 @@ def section_text(section: Section) -> str:
     if "measured_at" in section.data:
         parts.append(
             f"- Measured {section.data['measured_at']} in {section.data['seconds']:.0f} s, "
-            f"code at {section.data.get('commit', 'unknown')}."
+            f"code at {section.data.get('code', 'unknown')}."
         )
     if section.extra:
         parts += ["", section.extra]
@@ -121,8 +120,7 @@ def machine() -> dict[str, str]:
         f"{_cpu_model()}, {_ram_gib():.1f} GiB RAM",
         "versions": f"Python {platform.python_version()}, Scrapy {scrapy.__version__}, "
         f"SQLAlchemy {sqlalchemy.__version__}, SQLite {sqlite3.sqlite_version}",
-        "commit": commit or "unknown",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "code": commit or "unknown",
     }
 
 
@@ -131,7 +129,8 @@ def render(sections: list[Section], info: dict[str, str], findings: str) -> str:
     head = [
         "# govcrawler benchmarks",
         "",
-        "Written by `benchmarks/run.py` (see `benchmarks/__init__.py`); numbers from one run on:",
+        "Written by `benchmarks/run.py` (see `benchmarks/__init__.py`); each section says when "
+        "it was measured and on which code. Written on:",
         "",
         *(f"- {key}: {value}" for key, value in info.items()),
         "",

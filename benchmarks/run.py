@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         section = bench(name, args)
         section.data["seconds"] = time.perf_counter() - start
         section.data["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        section.data["commit"] = machine()["commit"]
+        section.data["code"] = machine()["code"]
         section.save(results)
         print(section_text(section), flush=True)
         if not args.keep:
