@@ -1,16 +1,8 @@
-"""Searching the archive: the user's query as an FTS5 expression, ranked hits with snippets.
+"""Searching the archive: ranked hits with snippets.
 
-Users type words (all must match, in any order), "quoted phrases", prefix terms (`invest*`),
-the operators OR, NOT and AND in upper case, and parentheses. NOT binds tightest and excludes
-from its whole group (`panda NOT flood chengdu` = panda and chengdu, without flood); a group of
-only NOTs is an error, as FTS5 cannot list everything-but. Every word reaches FTS5 quoted, so
-its keywords and punctuation (`NEAR(`, `title:`, `Chengdu-Chongqing`, `people's`) are plain text.
-
-Chinese is rewritten to the way `storage.fulltext` indexed it (overlapping bigrams plus each
-run's last character): 四 → `"四"*`, 四川 → `"四川"`, 四川省政府 → `"四川 川省 省政 政府"`.
-
-`articles_fts` is contentless, so snippets are cut in Python from the hits' bodies only.
-"""
+The user's query becomes an FTS5 expression in `storage.query` (words, phrases, prefixes,
+OR/NOT, Chinese of any length). `articles_fts` is contentless, so snippets are cut in Python
+from the hits' bodies only."""
 
 from __future__ import annotations
 
