@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
+import storage
 from govcrawler.extract.encoding import page_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,3 +107,26 @@ def scrapy_crawl(database: Path, site: Path = SITE_COPY, **settings: object) -> 
     for name, value in merged.items():
         command += ["-s", f"{name}={value}"]
     return command
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def archive_path(tmp_path: Path) -> Path:
+    """Where a test's archive lives (a fresh file per test)."""
+    return tmp_path / "archive.sqlite3"
+
+
+@pytest.fixture
+def engine(archive_path: Path) -> Iterator[Engine]:
+    """A fresh archive at the current schema."""
+    engine = storage.open_archive(sqlite_url(archive_path))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return storage.session_factory(engine)

@@ -38,6 +38,7 @@ from storage import (
     record_column,
 )
 from storage.neardup import BANDS, fingerprint
+from tests.conftest import sqlite_url
 
 PROJECT = Path(__file__).resolve().parents[1]
 SITE = "https://www.sc.gov.cn"
@@ -110,27 +111,6 @@ def make_record(
 def republication(**fields: Any) -> ArticleRecord:
     """The seed article republished two days later under another id and URL."""
     return make_record(REPUBLISHED_ID, published_on=date(2022, 9, 28), **fields)
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
-@pytest.fixture
-def archive_path(tmp_path: Path) -> Path:
-    return tmp_path / "a.sqlite3"
-
-
-@pytest.fixture
-def engine(archive_path: Path) -> Iterator[Engine]:
-    engine = storage.open_archive(sqlite_url(archive_path))
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return storage.session_factory(engine)
 
 
 def record(

@@ -17,17 +17,15 @@ import contextlib
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-import storage
 from storage import (
     Article,
     ArticleRecord,
@@ -162,30 +160,9 @@ def page_html(body: str, *, navigation: str = "Open Governance", visits: int = 1
     ).encode()
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
 def stored(value: datetime) -> str:
     """A datetime as the archive's views show it: naive UTC text."""
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-@pytest.fixture
-def archive_path(tmp_path: Path) -> Path:
-    return tmp_path / "history.sqlite3"
-
-
-@pytest.fixture
-def engine(archive_path: Path) -> Iterator[Engine]:
-    engine = storage.open_archive(sqlite_url(archive_path))
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return storage.session_factory(engine)
 
 
 def record(
