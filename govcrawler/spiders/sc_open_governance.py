@@ -105,7 +105,7 @@ class OpenGovernanceSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._count("skipped/not_text")
             return
-        fresh, linked = False, set()
+        last_article_new, linked = False, set()
         for link in page_links(response.text, response.url):
             url = self._site_url(link.href, response.url)
             if url is None:
@@ -114,24 +114,29 @@ class OpenGovernanceSpider(scrapy.Spider):
             ref = article_ref(url)
             if ref is not None:
                 self._count(f"links/column/{ref.column_id}")
-                fresh = fresh or not self.plan.is_known(url)
+                last_article_new = not self.plan.is_known(url)
                 yield from self._article_request(url)
             elif list_page_number(url) is None:  # numbered pages: one by one, below
                 yield from self._column_label(url, link.text)
                 yield scrapy.Request(
                     url, callback=self.parse_page, errback=self.failed, priority=LIST_PRIORITY
                 )
-        yield from self._next_page(response, fresh, linked)
+        yield from self._next_page(response, last_article_new, linked)
 
     def _next_page(
-        self, response: TextResponse, fresh: bool, linked: set[str]
+        self, response: TextResponse, last_article_new: bool, linked: set[str]
     ) -> Iterator[scrapy.Request]:
         """The list's next page, once this one has answered: pages are read one after the
         other (a pager's count is a claim, not a list of pages), until one is missing, or,
         unless every page is to be read, until `GOVCRAWLER_KNOWN_PAGES_TOLERANCE` pages in a
-        row held only known articles."""
+        row ended in a known article.
+
+        Lists run newest first, so a page whose last article is archived holds the boundary
+        between new and known: what follows is known. A page ending in a new article may
+        continue on the next one. Judging by the last article, not by any known article, keeps
+        a pinned (known) article at the top of page 1 from stopping the walk."""
         count = list_page_count(response.text)
-        streak = 0 if fresh else response.meta.get("known_streak", 0) + 1
+        streak = 0 if last_article_new else response.meta.get("known_streak", 0) + 1
         following = (list_page_number(response.url) or 1) + 1
         next_url = numbered_page_url(response.url, following)
         if not ((count and following <= count) or next_url in linked):
