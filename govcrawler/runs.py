@@ -36,6 +36,7 @@ OUTCOMES = {
     "shutdown": "interrupted",
     "archive_error": "failed",
     "blocked": "blocked",
+    "redis_error": "failed",  # a distributed worker lost its Redis (govcrawler/distributed.py)
 }
 EXIT_FAILED = 3  # the run could not do its work (e.g. the archive could not be written)
 _KEPT_STATS = ("downloader/", "govcrawler/", "item_", "finish_reason", "elapsed_time_seconds")

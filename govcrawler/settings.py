@@ -59,6 +59,22 @@ GOVCRAWLER_STOP_AFTER_BLOCKED = 5
 # Challenge pages: a response smaller than this that sets cookies by script is a block page.
 GOVCRAWLER_CHALLENGE_MAX_BYTES = 4096
 
+# --- distributed crawl (govcrawler/distributed.py) ----------------------------------------------
+# A Redis server (redis://host:port/db) holding the shared frontier of several workers: the
+# queue, the per-job de-duplication, the in-flight requests and one pace for the site. Empty:
+# one process crawls on its own (env var or `govcrawler crawl --redis-url`).
+GOVCRAWLER_REDIS_URL = os.environ.get("GOVCRAWLER_REDIS_URL", "")
+# Prefix of the Redis keys: one per archive; every worker of an archive uses the same.
+GOVCRAWLER_REDIS_PREFIX = os.environ.get("GOVCRAWLER_REDIS_PREFIX", "govcrawler")
+# This worker's name (letters, digits, . _ -): its lock file and its in-flight list in Redis.
+# Default: the host name; give each worker on one machine its own (`--worker-id`).
+GOVCRAWLER_WORKER_ID = os.environ.get("GOVCRAWLER_WORKER_ID", "")
+# Seconds without a heartbeat after which a worker counts as dead and the requests it had
+# taken go back to the queue.
+GOVCRAWLER_WORKER_TIMEOUT = float(os.environ.get("GOVCRAWLER_WORKER_TIMEOUT", "60"))
+# Where lock files go when the archive is not a local SQLite file (default: the temp directory).
+GOVCRAWLER_LOCK_DIR = os.environ.get("GOVCRAWLER_LOCK_DIR", "")
+
 # --- testing only ---------------------------------------------------------------------------
 # Fault injection for the crash-safety tests: "commit:N" (SIGKILL inside the N-th batch's
 # transaction), "batch:N" (after the N-th commit), "response:N" (at the N-th article response).
@@ -82,7 +98,11 @@ DOWNLOAD_TIMEOUT = 60
 COOKIES_ENABLED = False
 
 # --- components -----------------------------------------------------------------------------
-ADDONS = {"govcrawler.replay.ReplayAddon": 0, "govcrawler.gateway.GatewayAddon": 0}
+ADDONS = {
+    "govcrawler.replay.ReplayAddon": 0,
+    "govcrawler.gateway.GatewayAddon": 0,
+    "govcrawler.distributed.DistributedAddon": 0,
+}
 EXTENSIONS = {"govcrawler.runs.RunRecorder": 0}
 DOWNLOADER_MIDDLEWARES = {
     "govcrawler.middlewares.SiteOnlyMiddleware": 40,

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 import storage
+from govcrawler import settings as defaults
 from govcrawler.cli.common import (
     EXIT_CRAWL_FAILED,
     EXIT_LOCKED,
@@ -22,7 +23,7 @@ from govcrawler.cli.common import (
     main,
     one_line_errors,
 )
-from govcrawler.lock import ArchiveLock, ArchiveLocked, lock_path
+from govcrawler.lock import ArchiveLock, ArchiveLocked, lock_path, valid_worker_id
 from govcrawler.render import echo_json, run_summary, runs_text
 
 
@@ -53,6 +54,19 @@ from govcrawler.render import echo_json, run_summary, runs_text
     help="Log level [WARNING on stderr, INFO in a --log-file].",
 )
 @click.option("--quiet", is_flag=True, help="Print nothing when the run is healthy (cron).")
+@click.option(
+    "--redis-url",
+    metavar="URL",
+    default=defaults.GOVCRAWLER_REDIS_URL or None,
+    help="Distributed crawl: share the job with every worker on this Redis "
+    "(or set GOVCRAWLER_REDIS_URL).",
+)
+@click.option(
+    "--worker-id",
+    metavar="ID",
+    default=None,
+    help="This worker's name in a distributed crawl [GOVCRAWLER_WORKER_ID, else the host name].",
+)
 @one_line_errors
 def crawl(
     replay: Path | None,
@@ -63,12 +77,15 @@ def crawl(
     log_file: Path | None,
     log_level: str | None,
     quiet: bool,
+    redis_url: str | None,
+    worker_id: str | None,
 ) -> None:
     """Crawl the Open Governance section into the archive and print a summary.
 
-    Incremental: lists are read again, known articles only when due. Exit status 0 healthy,
-    3 failed, 4 a health check failed (the site changed), 5 blocked, 75 another crawl holds
-    the archive.
+    Incremental: lists are read again, known articles only when due. With --redis-url,
+    several workers (on several machines) share one crawl. Exit status 0 healthy, 1 a bad
+    argument (archive, Redis), 3 failed, 4 a health check failed (the site changed),
+    5 blocked, 75 another crawl holds the archive (or this worker id).
 
     Example: govcrawler crawl --replay tests/fixtures/site --database sqlite:///demo.sqlite3
     """
@@ -88,8 +105,13 @@ def crawl(
         overrides["GOVCRAWLER_START_URL"] = start_url
     if max_runtime:
         overrides["CLOSESPIDER_TIMEOUT"] = max_runtime
+    lock = lock_path(database, lock_dir=defaults.GOVCRAWLER_LOCK_DIR)
+    if redis_url:
+        worker = distributed_worker(redis_url, worker_id)
+        overrides |= {"GOVCRAWLER_REDIS_URL": redis_url, "GOVCRAWLER_WORKER_ID": worker}
+        lock = lock_path(database, worker, defaults.GOVCRAWLER_LOCK_DIR)
     try:
-        with ArchiveLock(lock_path(database)):
+        with ArchiveLock(lock):
             result = run_crawl(overrides, log_file)
     except ArchiveLocked as error:
         click.echo(f"govcrawler: {error}", err=True)
@@ -101,6 +123,38 @@ def crawl(
     if result.exit_status == EXIT_CRAWL_FAILED:
         click.echo(f"crawl stopped early: {result.finish_reason}", err=True)
     sys.exit(result.exit_status)
+
+
+def distributed_worker(redis_url: str, worker_id: str | None) -> str:
+    """This worker's id, once Redis answers and no live worker elsewhere has the id."""
+    try:
+        from govcrawler import distributed
+        from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
+    except ImportError as error:
+        raise click.ClickException(
+            f"a distributed crawl needs scrapy-redis: pip install 'govcrawler[distributed]' "
+            f"({error})"
+        ) from None
+    worker = worker_id or defaults.GOVCRAWLER_WORKER_ID or distributed.default_worker_id()
+    if not valid_worker_id(worker):
+        raise click.BadParameter(
+            f"letters, digits, '.', '_' and '-' (64 at most), not {worker!r}",
+            param_hint="--worker-id",
+        )
+    try:
+        distributed.check_redis(redis_url)
+        prefix = f"{defaults.GOVCRAWLER_REDIS_PREFIX}:{OpenGovernanceSpider.name}"
+        holder = distributed.worker_holder(redis_url, prefix, worker)
+    except distributed.RedisUnavailable as error:
+        raise click.ClickException(f"{error} (check --redis-url)") from None
+    if holder:
+        click.echo(
+            f"govcrawler: worker {worker!r} is running ({holder}); "
+            "give this one another --worker-id",
+            err=True,
+        )
+        sys.exit(EXIT_LOCKED)
+    return worker
 
 
 def parse_duration(value: str | None) -> int | None:

@@ -84,7 +84,7 @@ class OpenGovernanceSpider(scrapy.Spider):
         url = canonical_url(self.settings.get("GOVCRAWLER_START_URL"))
         if url is None or not is_site_url(url):
             raise ValueError(f"GOVCRAWLER_START_URL must be a www.sc.gov.cn URL, not {url!r}")
-        self.plan = load_plan(self.settings)
+        self.plan = self._load_plan()
         if self.plan.recovering:
             self.logger.info("the previous run did not finish: reading every list page")
         yield scrapy.Request(
@@ -95,6 +95,13 @@ class OpenGovernanceSpider(scrapy.Spider):
                 self._count("incremental/revisits")
                 for request in self._article_request(due):
                     yield request
+
+    def _load_plan(self) -> CrawlPlan:
+        """This run's plan; in a distributed crawl, the one all workers of the job share
+        (`govcrawler.distributed.JobScheduler.job_plan`)."""
+        engine = self.crawler.engine
+        shared = getattr(engine.scheduler if engine else None, "job_plan", None)
+        return shared if isinstance(shared, CrawlPlan) else load_plan(self.settings)
 
     @property
     def scope(self) -> list[str]:
