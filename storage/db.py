@@ -1,4 +1,7 @@
-"""Opening an archive: engine, SQLite pragmas, schema upgrades, sessions."""
+"""Opening an archive: engine, SQLite pragmas, schema upgrades, sessions.
+
+The archive is a SQLite file by default; a `postgresql+psycopg://` URL puts it in PostgreSQL,
+with the same tables, migrations and views (see docs/schema.md)."""
 
 from __future__ import annotations
 
@@ -13,13 +16,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import ArchiveError
 
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
+UPGRADE_LOCK = 0x676F76637261776C  # PostgreSQL advisory lock key of schema upgrades ("govcrawl")
 
 
 def _json(value: Any) -> str:
@@ -30,6 +34,13 @@ def create_archive_engine(url: str) -> Engine:
     """An engine for the archive at `url`; SQLite gets WAL, a busy timeout and foreign keys."""
     try:
         parsed = make_url(url)
+        if parsed.drivername == "postgresql":  # SQLAlchemy's default would be psycopg2
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+            raise ArchiveError(
+                "PostgreSQL archives use the psycopg driver: write postgresql+psycopg://… "
+                f"instead of {parsed.drivername}://…"
+            )
     except ArgumentError as error:
         raise ArchiveError(
             f"not a database URL: {url!r} (try sqlite:///archive.sqlite3)"
@@ -38,7 +49,15 @@ def create_archive_engine(url: str) -> Engine:
         parent = Path(parsed.database).expanduser().resolve().parent
         if not parent.is_dir():
             raise ArchiveError(f"the archive's directory does not exist: {parent}")
-    engine = create_engine(parsed, json_serializer=_json)
+    try:
+        engine = create_engine(parsed, json_serializer=_json)
+    except ArgumentError as error:  # an unknown dialect or driver
+        raise ArchiveError(f"not a database URL govcrawler can use: {url!r} ({error})") from error
+    except ImportError as error:
+        raise ArchiveError(
+            f"the driver for {parsed.drivername} is not installed ({error}): "
+            "pip install 'govcrawler[postgres]'"
+        ) from error
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -65,8 +84,21 @@ def _alembic_config(engine: Engine) -> Config:
 
 def schema_revision(engine: Engine) -> str | None:
     """The archive's schema revision (None for an empty database)."""
-    with engine.connect() as connection:
+    with _connect(engine) as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def _connect(engine: Engine) -> Connection:
+    """A connection; a PostgreSQL server that cannot be reached (or has no such database, or
+    refuses the login) is an `ArchiveError` in one line."""
+    try:
+        return engine.connect()
+    except OperationalError as error:
+        if engine.dialect.name != "postgresql":
+            raise
+        reason = next((line for line in str(error.orig).splitlines() if line.strip()), "")
+        where = engine.url.render_as_string(hide_password=True)
+        raise ArchiveError(f"cannot open the archive at {where}: {reason.strip()}") from error
 
 
 def _scripts() -> ScriptDirectory:
@@ -108,12 +140,16 @@ def upgrade_archive(engine: Engine, revision: str = "head") -> None:
     _known_schema(engine)
     config = _alembic_config(engine)
     sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as connection:
+    with _connect(engine) as connection:
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # outside any transaction
             connection.commit()
         try:
             with connection.begin():
+                if engine.dialect.name == "postgresql":
+                    # Two processes opening a new archive at once: one upgrades, the other
+                    # waits here, then finds the schema at head (Alembic reads it after).
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({UPGRADE_LOCK})")
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
                 if sqlite:

@@ -1,22 +1,34 @@
 """The full-text index `articles_fts`: what goes in, kept in step with the current versions.
 
-`articles_fts` is an FTS5 table over (title, body) with the `unicode61` tokenizer, contentless
-(`content=''`: the text lives once, in `article_version`), its rowid the article id. unicode61
-keeps a run of Chinese characters as one token, so Chinese is indexed as overlapping character
-bigrams plus the run's last character (四川省政府 → 四川 川省 省政 政府 府), the way CJK search
-engines do: a two-character word is then one token, found by the index and by any FTS5 client
-(sqlite3, Datasette); longer words are phrases of bigrams (see `storage.search`).
+SQLite: `articles_fts` is an FTS5 table over (title, body) with the `unicode61` tokenizer,
+contentless (`content=''`: the text lives once, in `article_version`), its rowid the article id.
+unicode61 keeps a run of Chinese characters as one token, so Chinese is indexed as overlapping
+character bigrams plus the run's last character (四川省政府 → 四川 川省 省政 政府 府), the way CJK
+search engines do: a two-character word is then one token, found by the index and by any FTS5
+client (sqlite3, Datasette); longer words are phrases of bigrams (see `storage.search`).
 
 A contentless table forgets its text, so a row is removed with FTS5's 'delete' command and the
 values it was indexed with: `index_text` must stay deterministic (a change to it needs a
 migration that rebuilds the index).
+
+PostgreSQL: `articles_fts` is a table (article_id, document tsvector, complete) with a GIN index
+on `document`. The tsvector is built here, not by PostgreSQL's parser: the same `index_text`,
+cut into terms the way unicode61 cuts them (`terms`: runs of letters and digits, lower case, no
+diacritics), title terms weighted A, body terms B, so both backends index the same terms and a
+query finds the same articles on either. PostgreSQL keeps word positions only up to 16383 and
+256 per term; a longer article is marked `complete = false`, and phrase queries are checked
+again on its text (`storage.search`). Any PostgreSQL client can search it with the `simple`
+configuration: `document @@ websearch_to_tsquery('simple', '"giant panda" 四川')`.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 # CJK Unified Ideographs (+ extension A) and compatibility ideographs.
@@ -26,6 +38,21 @@ CREATE_TABLE = (
     "CREATE VIRTUAL TABLE articles_fts USING fts5("
     "title, body, content='', tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
 )
+# PostgreSQL's index: one row per article, dropped with it.
+CREATE_TABLE_POSTGRESQL = (
+    "CREATE TABLE articles_fts ("
+    "article_id INTEGER NOT NULL PRIMARY KEY REFERENCES article (id) ON DELETE CASCADE, "
+    "document TSVECTOR NOT NULL, complete BOOLEAN NOT NULL)",
+    "CREATE INDEX ix_articles_fts_document ON articles_fts USING gin (document)",
+)
+
+MAX_POSITION = 16383  # PostgreSQL's largest word position in a tsvector
+MAX_POSITIONS = 256  # and the most positions it keeps per term
+_TERM = re.compile(r"[^\W_]+")
+# Combining diacritical marks (and their supplements, extensions and half marks).
+_DIACRITICS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+Bind = Session | Connection
 
 
 def cjk_terms(run: str) -> str:
@@ -40,17 +67,76 @@ def index_text(value: str) -> str:
     return CJK_RUN.sub(lambda match: f" {cjk_terms(match.group())} ", value)
 
 
-def index_article(session: Session, article_id: int, title: str, body: str) -> None:
+def terms(value: str) -> list[str]:
+    """The terms of already indexed text, as unicode61 with `remove_diacritics 2` finds them:
+    runs of letters and digits, lower case, diacritics removed (Café → cafe)."""
+    if not value.isascii():
+        value = _DIACRITICS.sub("", unicodedata.normalize("NFD", value))
+    return _TERM.findall(value.lower())
+
+
+@dataclass(frozen=True)
+class Document:
+    """An article's tsvector literal, and whether it holds every position of every term."""
+
+    vector: str
+    complete: bool
+
+
+def quote_term(term: str) -> str:
+    """A term quoted for a tsvector or tsquery literal."""
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def document(title: str, body: str) -> Document:
+    """The tsvector of an article: title terms at positions 1…, weight A; body terms after a
+    gap (a phrase never runs from the title into the body), weight B."""
+    positions: dict[str, list[str]] = defaultdict(list)
+    position, complete = 0, True
+    for field, weight in ((title, "A"), (body, "B")):
+        for term in terms(index_text(field)):
+            position += 1
+            places = positions[term]
+            if position > MAX_POSITION or len(places) == MAX_POSITIONS:
+                complete = False
+            if len(places) < MAX_POSITIONS and (position <= MAX_POSITION or not places):
+                places.append(f"{min(position, MAX_POSITION)}{weight}")
+        position += 1
+    vector = " ".join(
+        f"{quote_term(term)}:{','.join(places)}" for term, places in positions.items()
+    )
+    return Document(vector, complete)
+
+
+def _postgresql(bind: Bind) -> bool:
+    engine = bind.get_bind() if isinstance(bind, Session) else bind
+    return engine.dialect.name == "postgresql"
+
+
+def index_article(bind: Bind, article_id: int, title: str, body: str) -> None:
     """Add an article's current title and body to the index."""
-    session.execute(
+    if _postgresql(bind):
+        indexed = document(title, body)
+        bind.execute(
+            text(
+                "INSERT INTO articles_fts (article_id, document, complete) "
+                "VALUES (:id, CAST(:document AS tsvector), :complete)"
+            ),
+            {"id": article_id, "document": indexed.vector, "complete": indexed.complete},
+        )
+        return
+    bind.execute(
         text("INSERT INTO articles_fts (rowid, title, body) VALUES (:id, :title, :body)"),
         {"id": article_id, "title": index_text(title), "body": index_text(body)},
     )
 
 
-def unindex_article(session: Session, article_id: int, title: str, body: str) -> None:
+def unindex_article(bind: Bind, article_id: int, title: str, body: str) -> None:
     """Remove an article from the index, given the title and body it was indexed with."""
-    session.execute(
+    if _postgresql(bind):
+        bind.execute(text("DELETE FROM articles_fts WHERE article_id = :id"), {"id": article_id})
+        return
+    bind.execute(
         text(
             "INSERT INTO articles_fts (articles_fts, rowid, title, body) "
             "VALUES ('delete', :id, :title, :body)"

@@ -1,8 +1,8 @@
 """Searching the archive: ranked hits with snippets.
 
-The user's query becomes an FTS5 expression in `storage.query` (words, phrases, prefixes,
-OR/NOT, Chinese of any length). `articles_fts` is contentless, so snippets are cut in Python
-from the hits' bodies only."""
+The user's query is parsed in `storage.query` (words, phrases, prefixes, OR/NOT, Chinese of
+any length) and written out as FTS5 for SQLite or as a tsquery for PostgreSQL. Neither index
+keeps the text, so snippets are cut in Python from the hits' bodies only, the same way on both."""
 
 from __future__ import annotations
 
@@ -12,13 +12,24 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Row, TextClause, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from storage.fulltext import CJK_RUN
-from storage.query import SearchQueryError, fts_query, parse_query
+from storage.fulltext import CJK_RUN, index_text, terms
+from storage.query import (
+    Query,
+    SearchQueryError,
+    fts5,
+    fts_query,
+    matches,
+    needs_positions,
+    parse,
+    parse_query,
+    relaxed_tsquery,
+    tsquery,
+)
 
-__all__ = ["SearchHit", "SearchQueryError", "fts_query", "search_articles"]
+__all__ = ["SearchHit", "SearchQueryError", "fts_query", "parse_query", "search_articles"]
 
 MAX_LIMIT = 1000
 _NONSPACE = re.compile(r"\S+")
@@ -28,7 +39,8 @@ ELLIPSIS = "…"
 
 @dataclass(frozen=True)
 class SearchHit:
-    """One article found, best first; `score` is -bm25 (higher is better)."""
+    """One article found, best first; `score` is -bm25 in SQLite, ts_rank in PostgreSQL
+    (higher is better)."""
 
     article_id: int
     url: str
@@ -62,6 +74,24 @@ _FILTERED = text(
 )
 
 
+# PostgreSQL: the same shape. An article too long for its tsvector to hold every word position
+# (`complete` false) is matched by a query with phrases only after a check of its text
+# (`_checked`): its ids come in as :checked.
+RANK_POSTGRESQL = "ts_rank('{0.1, 0.1, 0.2, 1.0}', s.document, CAST(:ranked AS tsquery), 1)"
+_SEARCH_POSTGRESQL = """
+SELECT a.id, a.url, a.title, a.published_on, a.column_name, a.body, hit.score
+FROM (SELECT s.article_id AS id, {rank} AS score FROM articles_fts AS s {join}
+      WHERE {match} {where}
+      ORDER BY score DESC, s.article_id LIMIT :limit) AS hit
+JOIN articles AS a ON a.id = hit.id
+ORDER BY hit.score DESC, hit.id
+"""
+_INCOMPLETE = """
+SELECT f.id, f.title, f.body FROM articles_fts AS s JOIN articles AS f ON f.id = s.article_id
+WHERE NOT s.complete AND s.document @@ CAST(:superset AS tsquery) {where}
+"""
+
+
 def search_articles(
     session: Session,
     query: str,
@@ -81,27 +111,31 @@ def search_articles(
         raise SearchQueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     if since is not None and until is not None and since > until:
         raise SearchQueryError(f"since ({since:%Y-%m-%d}) is after until ({until:%Y-%m-%d})")
-    match, marks = parse_query(query)
+    parsed = parse(query)
     column_id, column_name = _column(session, column) if column is not None else (None, None)
-    params = {
-        "match": match,
-        "limit": limit,
-        "since": None if since is None else f"{since:%Y-%m-%d}",
-        "until": None if until is None else f"{until:%Y-%m-%d}",
-        "column_id": column_id,
-        "column_name": column_name,
-    }
-    filtered = since is not None or until is not None or column is not None
-    rows = _execute(session, _FILTERED if filtered else _UNFILTERED, params)
+    filters = {"since": since, "until": until, "column_id": column_id, "column_name": column_name}
+    if _postgresql(session):
+        rows = _search_postgresql(session, parsed, filters, limit)
+    else:
+        params = {
+            "match": fts5(parsed.node),
+            "limit": limit,
+            **filters,
+            "since": None if since is None else f"{since:%Y-%m-%d}",
+            "until": None if until is None else f"{until:%Y-%m-%d}",
+        }
+        filtered = since is not None or until is not None or column is not None
+        rows = _execute(session, _FILTERED if filtered else _UNFILTERED, params)
     if not rows and column_name is not None:
         _check_column_name(session, column_name)
+    marks = parsed.marks
     pattern = re.compile("|".join(sorted(marks, key=len, reverse=True)) or "(?!)", re.IGNORECASE)
     return [
         SearchHit(
             article_id=row.id,
             url=row.url,
             title=row.title,
-            published_on=date.fromisoformat(row.published_on) if row.published_on else None,
+            published_on=_day(row.published_on),
             column_name=row.column_name,
             snippet=_snippet(row.body or "", pattern, mark),
             score=row.score,
@@ -110,13 +144,74 @@ def search_articles(
     ]
 
 
+def _day(value: date | str | None) -> date | None:
+    """A `published_on` as read: text in SQLite, a date in PostgreSQL."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _nocase(column: str, param: str, session: Session) -> str:
+    """`column` equal to `:param` in any case (ASCII case in SQLite, as NOCASE folds)."""
+    if _postgresql(session):
+        return f"lower({column}) = lower(:{param})"
+    return f"{column} = :{param} COLLATE NOCASE"
+
+
+def _filters_postgresql(filters: dict[str, Any]) -> str:
+    """The filters given, as conditions on `articles AS f` (PostgreSQL types: no NULL tests)."""
+    conditions = {
+        "since": "f.published_on >= :since",
+        "until": "f.published_on <= :until",
+        "column_id": "f.column_id = :column_id",
+        "column_name": "lower(f.column_name) = lower(:column_name)",
+    }
+    return "".join(f" AND {sql}" for name, sql in conditions.items() if filters[name] is not None)
+
+
+def _search_postgresql(
+    session: Session, parsed: Query, filters: dict[str, Any], limit: int
+) -> list[Row[Any]]:
+    """The best `limit` hits from the tsvector index (see `_SEARCH_POSTGRESQL`)."""
+    where = _filters_postgresql(filters)
+    superset = relaxed_tsquery(parsed.node)
+    params = {**filters, "match": tsquery(parsed.node), "ranked": superset, "limit": limit}
+    match = "s.document @@ CAST(:match AS tsquery)"
+    if needs_positions(parsed.node):
+        checked = _checked(session, parsed, where, {**params, "superset": superset})
+        match = f"(s.complete AND {match})"
+        if checked:
+            match = f"({match} OR s.article_id = ANY(:checked))"
+            params["checked"] = checked
+    sql = _SEARCH_POSTGRESQL.format(
+        rank=RANK_POSTGRESQL,
+        join="JOIN articles AS f ON f.id = s.article_id" if where else "",
+        match=match,
+        where=where,
+    )
+    return _execute(session, text(sql), params)
+
+
+def _checked(session: Session, parsed: Query, where: str, params: dict[str, Any]) -> list[int]:
+    """The articles too long for their tsvector's positions that match `parsed`, checked on
+    their text (candidates: those with the query's terms, phrases aside)."""
+    rows = _execute(session, text(_INCOMPLETE.format(where=where)), params)
+    return [
+        row.id
+        for row in rows
+        if matches(parsed.node, [terms(index_text(row.title)), terms(index_text(row.body or ""))])
+    ]
+
+
 def _execute(session: Session, search: TextClause, params: dict[str, Any]) -> list[Row[Any]]:
-    """The search's rows; a query SQLite cannot run becomes one line for the user."""
+    """The search's rows; a query the database cannot run becomes one line for the user."""
     try:
         return list(session.execute(search, params))
-    except OperationalError as error:
+    except (OperationalError, DBAPIError) as error:
         message = " ".join(str(error.orig).split())
-        if message.startswith("fts5") or "no such column" in message:
+        if message.startswith("fts5") or "no such column" in message or "tsquery" in message:
             raise SearchQueryError(
                 f"the search index cannot read this query ({message}): "
                 'put unusual words in double quotes, e.g. "NEAR"'
@@ -144,7 +239,7 @@ def _column(session: Session, column: str | int) -> tuple[str | None, str | None
 def _check_column_name(session: Session, name: str) -> None:
     """A `SearchQueryError` naming the known columns if no article is in column `name`
     (a scan, made only when a search by a column name found nothing)."""
-    sql = "SELECT 1 FROM articles WHERE column_name = :name COLLATE NOCASE LIMIT 1"
+    sql = f"SELECT 1 FROM articles WHERE {_nocase('column_name', 'name', session)} LIMIT 1"
     if session.execute(text(sql), {"name": name}).first():
         return
     known = session.execute(

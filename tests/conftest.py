@@ -1,13 +1,21 @@
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
+import os
+import sqlite3
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
@@ -113,20 +121,191 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+# The archive's backends. The storage tests take `backend` (through `engine`, `sessions`,
+# `database_url`) and run once per backend: SQLite always, PostgreSQL on the server named by
+# GOVCRAWLER_TEST_POSTGRES_URL (`eval "$(ci/services.sh)"` starts one), each test in a database
+# of its own. Without the variable the PostgreSQL runs are skipped, except in CI (CI=true),
+# where they fail: CI must not pass without having tried PostgreSQL.
+BACKENDS = ["sqlite", "postgresql"]
+POSTGRES_ENV = "GOVCRAWLER_TEST_POSTGRES_URL"
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+def postgres_server() -> str:
+    """The test server's URL (a database on it that may be used to create others)."""
+    url = os.environ.get(POSTGRES_ENV)
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail(
+            f"CI=true but {POSTGRES_ENV} is not set: the storage tests must also run against "
+            'PostgreSQL in CI (eval "$(ci/services.sh)" before the tests)',
+            pytrace=False,
+        )
+    pytest.skip(f'PostgreSQL not tried: set {POSTGRES_ENV} (eval "$(ci/services.sh)")')
+
+
+@dataclass
+class PostgresDatabases:
+    """Throw-away databases on the test server, named gc_test_<pid>_<n>. An archive at head is
+    copied from a template migrated once per session (CREATE DATABASE … TEMPLATE), so a test
+    costs a database copy, not a migration."""
+
+    server: str
+    template: str | None = None
+    created: list[str] = field(default_factory=list)
+    numbers: Iterator[int] = field(default_factory=itertools.count)
+
+    def _admin(self, sql: str) -> None:
+        url = make_url(self.server).set(drivername="postgresql")
+        with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as db:
+            db.execute(sql)
+
+    def url(self, name: str) -> str:
+        return make_url(self.server).set(database=name).render_as_string(hide_password=False)
+
+    def create(self, at_head: bool = True) -> str:
+        """The URL of a new database: an archive at head, or empty."""
+        name = f"gc_test_{os.getpid()}_{next(self.numbers)}"
+        if at_head and self.template is None:
+            template = f"gc_test_{os.getpid()}_template"
+            self._admin(f"DROP DATABASE IF EXISTS {template}")
+            self._admin(f"CREATE DATABASE {template}")
+            storage.open_archive(self.url(template)).dispose()
+            self.template = template
+        self._admin(f"CREATE DATABASE {name}" + (f" TEMPLATE {self.template}" if at_head else ""))
+        self.created.append(name)
+        return self.url(name)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        self.created.remove(str(name))
+
+    def drop_all(self) -> None:
+        for name in [*self.created, *([self.template] if self.template else [])]:
+            self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        self.created.clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases(postgres_server())
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The archive's backend for this run of the test."""
+    if request.param == "postgresql":
+        postgres_server()
+    return str(request.param)
+
+
+@contextlib.contextmanager
+def new_database(
+    backend: str, folder: Path, request: pytest.FixtureRequest, at_head: bool = True
+) -> Iterator[str]:
+    """The URL of a database of its own, on `backend`: a file in `folder`, or a PostgreSQL
+    database dropped afterwards. `at_head`: already an archive at the current schema."""
+    if backend == "sqlite":
+        path = folder / "archive.sqlite3"
+        if at_head:
+            storage.open_archive(sqlite_url(path)).dispose()
+        yield sqlite_url(path)
+        return
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    url = databases.create(at_head)
+    try:
+        yield url
+    finally:
+        databases.drop(url)
+
+
 @pytest.fixture
 def archive_path(tmp_path: Path) -> Path:
-    """Where a test's archive lives (a fresh file per test)."""
+    """Where a test's SQLite archive lives (a fresh file per test)."""
     return tmp_path / "archive.sqlite3"
 
 
 @pytest.fixture
-def engine(archive_path: Path) -> Iterator[Engine]:
+def database_url(backend: str, archive_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of this test's archive, not yet created (SQLite) or empty (PostgreSQL)."""
+    if backend == "sqlite":
+        yield sqlite_url(archive_path)
+        return
+    with new_database(backend, archive_path.parent, request, at_head=False) as url:
+        yield url
+
+
+@pytest.fixture
+def engine(backend: str, archive_path: Path, request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A fresh archive at the current schema."""
-    engine = storage.open_archive(sqlite_url(archive_path))
-    yield engine
-    engine.dispose()
+    if backend == "sqlite":
+        engine = storage.open_archive(sqlite_url(archive_path))
+        yield engine
+        engine.dispose()
+        return
+    with new_database(backend, archive_path.parent, request) as url:
+        engine = storage.open_archive(url)
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return storage.session_factory(engine)
+
+
+def _as_in_sqlite(value: Any) -> Any:
+    """A value read from PostgreSQL as the same column reads in SQLite: times and dates as
+    text, booleans as 0/1, JSON as its text."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def raw_rows(url: str, sql: str, *params: Any) -> list[dict[str, Any]]:
+    """Rows read as a researcher reads the archive: the standard library's sqlite3, or psycopg
+    (values in SQLite's forms, so one expectation serves both; `?` placeholders)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        with contextlib.closing(sqlite3.connect(str(parsed.database))) as connection:
+            connection.row_factory = sqlite3.Row
+            return [dict(row) for row in connection.execute(sql, params)]
+    plain = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain) as connection:
+        cursor = connection.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+        names = [column.name for column in cursor.description or []]
+        return [dict(zip(names, map(_as_in_sqlite, row), strict=True)) for row in cursor]
+
+
+def url_of(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def archive_url(engine: Engine) -> str:
+    """The URL of the test's archive (`engine`'s), for reading it as a researcher would."""
+    return url_of(engine)
+
+
+def index_search(url: str, query: str) -> list[int]:
+    """Article ids the full-text index matches, queried raw (FTS5 MATCH, or a tsquery in the
+    `simple` configuration, AND spelled &)."""
+    if make_url(url).get_backend_name() == "sqlite":
+        sql = "SELECT rowid AS id FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid"
+    else:
+        sql = (
+            "SELECT article_id AS id FROM articles_fts "
+            "WHERE document @@ to_tsquery('simple', ?) ORDER BY article_id"
+        )
+        query = query.replace(" AND ", " & ")
+    return [row["id"] for row in raw_rows(url, sql, query)]

@@ -1,28 +1,28 @@
 """Search (`storage.search`): the query language, ranking, filters, snippets, Chinese, errors.
 
 The tests search a small temporary archive written the way the crawler writes it
-(`storage.record_article`), and once read its index with the standard library's sqlite3, as a
-researcher would.
+(`storage.record_article`), once in SQLite and once in PostgreSQL (tests/conftest.py): the same
+queries find the same articles on both. Once they read the index raw, as a researcher would.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
 import storage.search
 from storage.search import SearchHit, SearchQueryError, fts_query, search_articles
+from tests.conftest import BACKENDS, index_search, new_database, postgres_server, raw_rows
 
 SITE = "https://www.sc.gov.cn/10462/10758/10760"
 SEEN = datetime(2026, 11, 28, 2, 30, tzinfo=UTC)
@@ -101,22 +101,26 @@ ARTICLES = {
 }
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=BACKENDS)
+def archive(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """The archive with every article in it; only 10765 is a column the navigation named."""
-    path = tmp_path_factory.mktemp("search") / "archive.sqlite3"
-    engine = storage.open_archive(f"sqlite:///{path}")
-    with storage.session_factory(engine).begin() as session:
-        storage.record_column(session, NEWS, "Sichuan News", f"{SITE}/{NEWS}/list.shtml", SEEN)
-        for record in ARTICLES.values():
-            storage.record_article(session, record, SEEN)
-    engine.dispose()
-    return path
+    if request.param == "postgresql":
+        postgres_server()
+    with new_database(request.param, tmp_path_factory.mktemp("search"), request) as url:
+        engine = storage.open_archive(url)
+        with storage.session_factory(engine).begin() as session:
+            storage.record_column(session, NEWS, "Sichuan News", f"{SITE}/{NEWS}/list.shtml", SEEN)
+            for record in ARTICLES.values():
+                storage.record_article(session, record, SEEN)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="module")
-def sessions(archive: Path) -> Iterator[sessionmaker[Session]]:
-    engine = storage.open_archive(f"sqlite:///{archive}")
+def sessions(archive: str) -> Iterator[sessionmaker[Session]]:
+    engine = storage.open_archive(archive)
     yield storage.session_factory(engine)
     engine.dispose()
 
@@ -255,9 +259,8 @@ def test_the_snippet_of_chinese_text(sessions: sessionmaker[Session]) -> None:
     assert hit.snippet.count("[人民政府]") == 1 and "[四川" not in hit.snippet
 
 
-def test_a_replaced_version_is_no_longer_found(tmp_path: Path) -> None:
+def test_a_replaced_version_is_no_longer_found(engine: Engine) -> None:
     """record_article takes the old text out of the index and puts the new one in."""
-    engine = storage.open_archive(f"sqlite:///{tmp_path / 'a.sqlite3'}")
     sessions = storage.session_factory(engine)
     old = article(
         "energy",
@@ -277,21 +280,14 @@ def test_a_replaced_version_is_no_longer_found(tmp_path: Path) -> None:
         )
     assert found(sessions, "hydropower") == set()
     assert found(sessions, "photovoltaic") == {"energy"}
-    engine.dispose()
 
 
-def test_a_researcher_finds_chinese_with_sqlite3(archive: Path) -> None:
-    connection = sqlite3.connect(archive)
-    try:
-        rows = connection.execute(
-            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH '四川'"
-        ).fetchall()
-        urls = {
-            connection.execute("SELECT url FROM articles WHERE id = ?", row).fetchone()[0]
-            for row in rows
-        }
-    finally:
-        connection.close()
+def test_a_researcher_finds_chinese_with_sqlite3_or_psycopg(archive: str) -> None:
+    urls = {
+        row["url"]
+        for article_id in index_search(archive, "四川")
+        for row in raw_rows(archive, "SELECT url FROM articles WHERE id = ?", article_id)
+    }
     assert urls == {ARTICLES[key].url for key in CHINESE_ARTICLES}
 
 
@@ -336,12 +332,18 @@ def test_the_fts5_expression(query: str, expression: str) -> None:
     assert fts_query(query) == expression
 
 
-@pytest.mark.parametrize("expression", ['"panda" AND', "nosuchcolumn : panda"])
-def test_an_expression_sqlite_rejects_is_a_search_query_error(
-    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, expression: str
+@pytest.mark.parametrize("bad", [0, 1])
+def test_an_expression_the_database_rejects_is_a_search_query_error(
+    archive: str, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, bad: int
 ) -> None:
-    """The last line of defence: should a bad MATCH ever reach SQLite, the user gets one line."""
-    monkeypatch.setattr(storage.search, "parse_query", lambda query: (expression, []))
+    """The last line of defence: should a bad MATCH or tsquery ever reach the database, the
+    user gets one line."""
+    if archive.startswith("sqlite"):
+        expression = ['"panda" AND', "nosuchcolumn : panda"][bad]
+        monkeypatch.setattr(storage.search, "fts5", lambda node: expression)
+    else:
+        expression = ["'panda' &", "panda <-> & ("][bad]
+        monkeypatch.setattr(storage.search, "tsquery", lambda node: expression)
     with pytest.raises(SearchQueryError, match="cannot read this query") as error:
         search(sessions, "panda")
     assert "\n" not in str(error.value)

@@ -1,17 +1,17 @@
 """The archive (`storage`): schema and upgrades, record_article's outcomes, columns, UTC, errors.
 
-Every test works on a temporary SQLite file opened the way the crawler opens it
-(`storage.open_archive`) and reads it back either through the models or, as a researcher would,
-with the standard library's sqlite3. An article's content is its current `article_version`;
-versions, withdrawals, captures, near-duplicates and search are in test_storage_history.py.
+Every test works on a fresh archive opened the way the crawler opens it (`storage.open_archive`),
+once in SQLite and once in PostgreSQL (tests/conftest.py), and reads it back either through the
+models or, as a researcher would, with the standard library's sqlite3 or psycopg. An article's
+content is its current `article_version`; versions, withdrawals, captures, near-duplicates and
+search are in test_storage_history.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import sqlite3
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,7 +40,7 @@ from storage import (
     record_column,
 )
 from storage.neardup import BANDS, fingerprint
-from tests.conftest import sqlite_url
+from tests.conftest import index_search, new_database, raw_rows, sqlite_url, url_of
 
 PROJECT = Path(__file__).resolve().parents[1]
 SITE = "https://www.sc.gov.cn"
@@ -143,13 +145,6 @@ def all_aliases(sessions: sessionmaker[Session]) -> list[ArticleAlias]:
         return list(session.scalars(select(ArticleAlias).order_by(ArticleAlias.url)))
 
 
-def raw_rows(path: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
-    """Rows read with the standard library only, as a researcher reads the archive."""
-    with contextlib.closing(sqlite3.connect(path)) as connection:
-        connection.row_factory = sqlite3.Row
-        return [dict(row) for row in connection.execute(sql, params)]
-
-
 # 1. Schema -------------------------------------------------------------------------------------
 
 
@@ -158,30 +153,56 @@ def test_open_archive_creates_the_schema_at_the_head_revision(engine: Engine) ->
     assert storage.schema_revision(engine) == storage.head_revision()
 
 
+# The whole schema as the database describes it: tables, views, indexes and their SQL.
+SCHEMA_SQL = {
+    "sqlite": "SELECT type, name, sql FROM sqlite_master ORDER BY name",
+    "postgresql": "SELECT 'table' AS type, table_name AS name, column_name || ' ' || data_type "
+    "AS sql FROM information_schema.columns WHERE table_schema = 'public' UNION ALL "
+    "SELECT 'view', viewname, definition FROM pg_views WHERE schemaname = 'public' UNION ALL "
+    "SELECT 'index', indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+    "ORDER BY 1, 2, 3",
+}
+
+
 def test_reopening_an_archive_at_head_changes_nothing(
-    archive_path: Path, engine: Engine, sessions: sessionmaker[Session]
+    archive_url: str, engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
     record(sessions, make_record())
     engine.dispose()
-    schema_sql = "SELECT type, name, sql FROM sqlite_master ORDER BY name"
-    schema_before = raw_rows(archive_path, schema_sql)
+    schema_sql = SCHEMA_SQL[engine.dialect.name]
+    schema_before = raw_rows(archive_url, schema_sql)
 
-    reopened = storage.open_archive(sqlite_url(archive_path))
+    reopened = storage.open_archive(archive_url)
     try:
         assert storage.schema_revision(reopened) == storage.head_revision()
         with storage.session_factory(reopened)() as session:
             assert storage.count_articles(session) == 1
     finally:
         reopened.dispose()
-    assert raw_rows(archive_path, schema_sql) == schema_before
+    assert raw_rows(archive_url, schema_sql) == schema_before
 
 
-def test_an_archive_at_head_opens_without_upgrade(archive_path: Path, engine: Engine) -> None:
-    storage.open_archive(sqlite_url(archive_path), upgrade=False).dispose()
+def test_an_archive_at_head_opens_without_upgrade(archive_url: str) -> None:
+    storage.open_archive(archive_url, upgrade=False).dispose()
 
 
-def test_articles_view_has_the_researcher_columns(archive_path: Path, engine: Engine) -> None:
-    columns = {row["name"] for row in raw_rows(archive_path, "PRAGMA table_info(articles)")}
+def test_the_models_match_the_migrations(engine: Engine) -> None:
+    """What `alembic check` checks: autogenerate finds nothing to add to the migrations (the
+    search index, made by hand, aside)."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "include_object": lambda _o, name, type_, _r, _c: (
+                    not (type_ == "table" and (name or "").startswith("articles_fts"))
+                )
+            },
+        )
+        assert compare_metadata(context, storage.Base.metadata) == []
+
+
+def test_articles_view_has_the_researcher_columns(engine: Engine) -> None:
+    columns = {column["name"] for column in inspect(engine).get_columns("articles")}
     expected = {
         "id",
         "url",
@@ -196,12 +217,12 @@ def test_articles_view_has_the_researcher_columns(archive_path: Path, engine: En
 
 
 def test_articles_view_shows_a_recorded_article(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     article = make_record()
     record(sessions, article)
 
-    (row,) = raw_rows(archive_path, "SELECT * FROM articles")
+    (row,) = raw_rows(archive_url, "SELECT * FROM articles")
     assert row["url"] == article.url
     assert row["title"] == TITLE
     assert row["body"] == BODY
@@ -418,24 +439,24 @@ def test_a_renamed_column_takes_its_new_name(sessions: sessionmaker[Session]) ->
 
 
 def test_articles_view_names_the_column_from_the_navigation_when_known(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     with sessions.begin() as session:
         record_article(session, make_record(page_column_name="Open Governance"), SEEN)
         record_column(session, "10765", "Sichuan News", NEWS_LIST, SEEN)
 
-    rows = raw_rows(archive_path, "SELECT column_name FROM articles")
+    rows = raw_rows(archive_url, "SELECT column_name FROM articles")
     assert rows == [{"column_name": "Sichuan News"}]
 
 
 def test_articles_view_falls_back_to_the_page_column_name(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     with sessions.begin() as session:
         record_article(session, make_record(page_column_name="Open Governance"), SEEN)
         record_column(session, "10766", "Report on the Work of the Government", NEWS_LIST, SEEN)
 
-    rows = raw_rows(archive_path, "SELECT column_name FROM articles")
+    rows = raw_rows(archive_url, "SELECT column_name FROM articles")
     assert rows == [{"column_name": "Open Governance"}]
 
 
@@ -468,13 +489,13 @@ def test_a_naive_datetime_is_refused(sessions: sessionmaker[Session]) -> None:
 
 
 def test_a_datetime_in_another_zone_is_stored_as_the_same_instant_in_utc(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     chengdu = datetime(2026, 11, 28, 10, 30, tzinfo=timezone(timedelta(hours=8)))
 
     record(sessions, make_record(), chengdu)
 
-    (raw,) = raw_rows(archive_path, "SELECT first_seen_at FROM article")
+    (raw,) = raw_rows(archive_url, "SELECT first_seen_at FROM article")
     assert raw["first_seen_at"].startswith("2026-11-28 02:30:00")
     (stored,) = all_articles(sessions)
     assert stored.first_seen_at == chengdu
@@ -590,24 +611,23 @@ def record_of_0001_row(row: dict[str, Any]) -> ArticleRecord:
 
 
 @pytest.fixture
-def archive_from_0001(archive_path: Path) -> Iterator[Engine]:
+def archive_from_0001(database_url: str) -> Iterator[Engine]:
     """An archive written at schema 0001, then opened (and so upgraded to head)."""
-    old = storage.create_archive_engine(sqlite_url(archive_path))
+    old = storage.create_archive_engine(database_url)
     try:
         storage.upgrade_archive(old, "0001")
         assert storage.schema_revision(old) == "0001"
         insert_rows_at_0001(old)
     finally:
         old.dispose()
-    engine = storage.open_archive(sqlite_url(archive_path))
+    engine = storage.open_archive(database_url)
     yield engine
     engine.dispose()
 
 
-def test_upgrading_an_archive_from_0001_keeps_every_row(
-    archive_path: Path, archive_from_0001: Engine
-) -> None:
+def test_upgrading_an_archive_from_0001_keeps_every_row(archive_from_0001: Engine) -> None:
     engine = archive_from_0001
+    archive_url = url_of(engine)
     assert storage.schema_revision(engine) == storage.head_revision()
     with storage.session_factory(engine)() as session:
         articles = list(session.scalars(select(Article).order_by(Article.id)))
@@ -670,7 +690,7 @@ def test_upgrading_an_archive_from_0001_keeps_every_row(
 
     # What a researcher reads: the views, through the standard library.
     view = raw_rows(
-        archive_path,
+        archive_url,
         "SELECT id, url, title, body, published_on, year, column_name, version_count, "
         "alias_count, withdrawn_at, first_seen_at, last_seen_at FROM articles ORDER BY id",
     )
@@ -692,7 +712,7 @@ def test_upgrading_an_archive_from_0001_keeps_every_row(
         for row in ROWS_0001
     ]
     history = raw_rows(
-        archive_path,
+        archive_url,
         "SELECT article_id, version_no, title, body, captions, superseded_at, is_current "
         "FROM article_versions ORDER BY article_id",
     )
@@ -712,15 +732,10 @@ def test_upgrading_an_archive_from_0001_keeps_every_row(
     # The old articles are in the search and near-duplicate indexes, as new ones would be.
     for row in ROWS_0001:
         assert all(row["word"] not in other["body"] for other in ROWS_0001 if other is not row)
-        found = raw_rows(
-            archive_path,
-            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?",
-            row["word"],
-        )
-        assert found == [{"rowid": row["id"]}]
+        assert index_search(archive_url, row["word"]) == [row["id"]]
     assert [a.simhash for a in articles] == [fingerprint(row["body"]) for row in ROWS_0001]
     bands = raw_rows(
-        archive_path,
+        archive_url,
         "SELECT article_id, COUNT(*) AS n FROM near_duplicate_band GROUP BY 1 ORDER BY 1",
     )
     assert bands == [{"article_id": row["id"], "n": BANDS} for row in ROWS_0001]
@@ -739,15 +754,16 @@ def test_upgrading_an_archive_from_0001_keeps_every_row(
     assert alias_page.url == OLD_ALIAS_URL
     assert record(sessions, alias_page, again) is Outcome.ALIAS_SEEN
     counts = raw_rows(
-        archive_path,
+        archive_url,
         "SELECT (SELECT COUNT(*) FROM article) AS articles, "
         "(SELECT COUNT(*) FROM article_version) AS versions, "
         "(SELECT COUNT(*) FROM article_alias) AS aliases",
     )
     assert counts == [{"articles": 2, "versions": 2, "aliases": 1}]
 
-    assert raw_rows(archive_path, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
-    assert raw_rows(archive_path, "PRAGMA foreign_key_check") == []
+    if engine.dialect.name == "sqlite":
+        assert raw_rows(archive_url, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
+        assert raw_rows(archive_url, "PRAGMA foreign_key_check") == []
 
 
 def older_revisions() -> list[str | None]:
@@ -757,16 +773,20 @@ def older_revisions() -> list[str | None]:
     return [None, *(rev.revision for rev in scripts.walk_revisions() if rev.revision != head)]
 
 
-def test_open_archive_without_upgrade_refuses_an_older_schema(tmp_path: Path) -> None:
+def test_open_archive_without_upgrade_refuses_an_older_schema(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     for number, revision in enumerate(older_revisions()):
-        path = tmp_path / f"{number}.sqlite3"
-        if revision is not None:
-            old = storage.create_archive_engine(sqlite_url(path))
-            storage.upgrade_archive(old, revision)
-            old.dispose()
+        folder = tmp_path / str(number)
+        folder.mkdir()
+        with new_database(backend, folder, request, at_head=False) as url:
+            if revision is not None:
+                old = storage.create_archive_engine(url)
+                storage.upgrade_archive(old, revision)
+                old.dispose()
 
-        with pytest.raises(storage.ArchiveError, match="`govcrawler db upgrade`"):
-            storage.open_archive(sqlite_url(path), upgrade=False)
+            with pytest.raises(storage.ArchiveError, match="`govcrawler db upgrade`"):
+                storage.open_archive(url, upgrade=False)
 
 
 # 7. Errors -------------------------------------------------------------------------------------
@@ -810,16 +830,39 @@ def test_an_archive_in_a_directory_with_a_percent_sign_opens(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("upgrade", [True, False])
 def test_an_archive_from_a_newer_version_is_an_archive_error(
-    archive_path: Path, engine: Engine, upgrade: bool
+    archive_url: str, engine: Engine, upgrade: bool
 ) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
     engine.dispose()
-    with contextlib.closing(sqlite3.connect(archive_path)) as connection:
-        connection.execute("UPDATE alembic_version SET version_num = 'ffffffffffff'")
-        connection.commit()
 
     with pytest.raises(storage.ArchiveError) as raised:
-        storage.open_archive(sqlite_url(archive_path), upgrade=upgrade)
+        storage.open_archive(archive_url, upgrade=upgrade)
     assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql+psycopg://govcrawler@127.0.0.1:1/archive", "Connection refused"),
+        ("postgresql+psycopg2://govcrawler@127.0.0.1/archive", "postgresql+psycopg://"),
+        ("nosuchdb://somewhere/archive", "nosuchdb"),
+    ],
+)
+def test_an_unusable_database_url_is_a_one_line_archive_error(url: str, says: str) -> None:
+    with pytest.raises(storage.ArchiveError, match=re.escape(says)) as raised:
+        storage.open_archive(url)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_missing_postgresql_database_is_a_one_line_archive_error(
+    postgres_databases: Any,
+) -> None:
+    url = postgres_databases.url("gc_test_no_such_database")
+    with pytest.raises(storage.ArchiveError, match="does not exist") as raised:
+        storage.open_archive(url)
+    assert "\n" not in str(raised.value)
+    assert str(raised.value).startswith("cannot open the archive at postgresql+psycopg://")
 
 
 # 8-9. The package itself -----------------------------------------------------------------------

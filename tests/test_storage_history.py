@@ -6,24 +6,23 @@ withdrawn, never deleted; every response is kept raw, a repeat of the same bytes
 a lightly edited copy under another URL is linked to its original through the MinHash-LSH band
 index; the FTS5 index `articles_fts` follows the current versions.
 
-Every test works on a temporary SQLite file opened as the crawler opens it
-(`storage.open_archive`) and reads it back through the models or, as a researcher would, with
-the standard library's sqlite3 (the views of docs/schema.md).
+Every test works on a fresh archive opened as the crawler opens it (`storage.open_archive`),
+once in SQLite and once in PostgreSQL (tests/conftest.py), and reads it back through the models
+or, as a researcher would, with the standard library's sqlite3 or psycopg (the views of
+docs/schema.md).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import (
@@ -42,6 +41,8 @@ from storage import (
     record_gone,
 )
 from storage.neardup import BANDS, MAX_DISTANCE, fingerprint, hamming, lsh_keys
+from tests.conftest import index_search as search
+from tests.conftest import raw_rows
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SITE_COPY = FIXTURES / "site"
@@ -216,26 +217,11 @@ def versions(sessions: sessionmaker[Session], article_id: int) -> list[ArticleVe
         )
 
 
-def raw_rows(path: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
-    """Rows read with the standard library only, as a researcher reads the archive."""
-    with contextlib.closing(sqlite3.connect(path)) as connection:
-        connection.row_factory = sqlite3.Row
-        return [dict(row) for row in connection.execute(sql, params)]
-
-
-def search(path: Path, query: str) -> list[int]:
-    """Article ids the full-text index matches, by raw FTS5 MATCH."""
-    rows = raw_rows(
-        path, "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid", query
-    )
-    return [row["rowid"] for row in rows]
-
-
 # 1. Versions -----------------------------------------------------------------------------------
 
 
 def test_a_changed_body_at_the_same_url_is_a_new_version_and_the_old_one_is_kept(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     first = record(sessions, wetlands(), SEEN)
     second = record(sessions, wetlands(body=CORRECTED_BODY), LATER)
@@ -244,7 +230,7 @@ def test_a_changed_body_at_the_same_url_is_a_new_version_and_the_old_one_is_kept
     assert first.article_id is not None
     assert second == Result(Outcome.NEW_VERSION, first.article_id, None)
     old, new = raw_rows(
-        archive_path,
+        archive_url,
         "SELECT * FROM article_versions WHERE article_id = ? ORDER BY version_no",
         first.article_id,
     )
@@ -266,7 +252,7 @@ def test_a_changed_body_at_the_same_url_is_a_new_version_and_the_old_one_is_kept
     assert old["url"] == new["url"] == wetlands().url
 
     (article,) = raw_rows(
-        archive_path,
+        archive_url,
         "SELECT id, body, version_count, first_seen_at, last_seen_at FROM articles",
     )
     assert article == {
@@ -286,7 +272,7 @@ def test_a_changed_body_at_the_same_url_is_a_new_version_and_the_old_one_is_kept
 
 
 def test_each_version_is_superseded_by_the_next(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     third_body = CORRECTED_BODY + "\n\n(Source: Sichuan Daily)"
     first = record(sessions, wetlands(), SEEN)
@@ -295,7 +281,7 @@ def test_each_version_is_superseded_by_the_next(
 
     assert third == Result(Outcome.NEW_VERSION, first.article_id, None)
     rows = raw_rows(
-        archive_path,
+        archive_url,
         "SELECT version_no, body, first_seen_at, superseded_at, is_current FROM article_versions "
         "ORDER BY version_no",
     )
@@ -322,11 +308,11 @@ def test_each_version_is_superseded_by_the_next(
             "is_current": 1,
         },
     ]
-    assert raw_rows(archive_path, "SELECT version_count FROM articles") == [{"version_count": 3}]
+    assert raw_rows(archive_url, "SELECT version_count FROM articles") == [{"version_count": 3}]
 
 
 def test_the_same_content_again_only_moves_last_seen_at(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     first = record(sessions, wetlands(), SEEN)
 
@@ -337,7 +323,7 @@ def test_the_same_content_again_only_moves_last_seen_at(
     assert (only.version_no, only.body) == (1, BODY)
     assert (only.first_seen_at, only.last_seen_at) == (SEEN, LATER)
     assert raw_rows(
-        archive_path, "SELECT version_count, first_seen_at, last_seen_at FROM articles"
+        archive_url, "SELECT version_count, first_seen_at, last_seen_at FROM articles"
     ) == [{"version_count": 1, "first_seen_at": stored(SEEN), "last_seen_at": stored(LATER)}]
 
 
@@ -356,7 +342,7 @@ def test_seeing_the_current_version_again_leaves_the_older_ones_alone(
 
 
 def test_a_change_only_to_the_page_chrome_is_not_a_version(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     """The navigation and the visit counter changed, the article did not: a new capture (the
     bytes differ), the same ArticleRecord, no new version."""
@@ -374,7 +360,7 @@ def test_a_change_only_to_the_page_chrome_is_not_a_version(
     assert first.article_id is not None
     (only,) = versions(sessions, first.article_id)
     assert only.capture_id == first_capture.id  # the capture it was first extracted from
-    assert raw_rows(archive_path, "SELECT version_count FROM articles") == [{"version_count": 1}]
+    assert raw_rows(archive_url, "SELECT version_count FROM articles") == [{"version_count": 1}]
 
 
 def test_the_same_text_from_a_redesigned_template_is_not_a_version(
@@ -390,7 +376,7 @@ def test_the_same_text_from_a_redesigned_template_is_not_a_version(
 
 
 def test_a_changed_caption_alone_is_a_new_version(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     new_caption = "Black-necked cranes rest at a restored wetland in Leshan City on April 12."
     first = record(sessions, wetlands(), SEEN)
@@ -399,7 +385,7 @@ def test_a_changed_caption_alone_is_a_new_version(
 
     assert again == Result(Outcome.NEW_VERSION, first.article_id, None)
     rows = raw_rows(
-        archive_path, "SELECT version_no, body, captions FROM article_versions ORDER BY 1"
+        archive_url, "SELECT version_no, body, captions FROM article_versions ORDER BY 1"
     )
     assert [(r["version_no"], r["body"], json.loads(r["captions"])) for r in rows] == [
         (1, BODY, [CAPTION]),
@@ -433,7 +419,7 @@ def test_a_changed_title_or_date_alone_is_a_new_version(
 
 
 def test_a_gone_page_is_withdrawn_not_deleted(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     url = wetlands().url
     first = record(sessions, wetlands(), SEEN)
@@ -442,7 +428,7 @@ def test_a_gone_page_is_withdrawn_not_deleted(
     assert gone(sessions, url, LATEST) == Result(Outcome.WITHDRAWN, first.article_id)
 
     (article,) = raw_rows(
-        archive_path, "SELECT id, url, body, version_count, withdrawn_at FROM articles"
+        archive_url, "SELECT id, url, body, version_count, withdrawn_at FROM articles"
     )
     assert article == {
         "id": first.article_id,
@@ -460,7 +446,7 @@ def test_a_gone_page_is_withdrawn_not_deleted(
 
 
 def test_a_page_still_gone_keeps_its_first_withdrawal_time(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     url = wetlands().url
     first = record(sessions, wetlands(), SEEN)
@@ -468,20 +454,20 @@ def test_a_page_still_gone_keeps_its_first_withdrawal_time(
 
     assert gone(sessions, url, LATEST) == Result(Outcome.STILL_GONE, first.article_id)
 
-    assert raw_rows(archive_path, "SELECT withdrawn_at FROM articles") == [
+    assert raw_rows(archive_url, "SELECT withdrawn_at FROM articles") == [
         {"withdrawn_at": stored(LATER)}
     ]
 
 
 def test_a_gone_url_the_archive_never_had_is_not_archived(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     record(sessions, wetlands(), SEEN)
     unknown = article_url("0a1b2c3d4e5f40718293a4b5c6d7e8f9", date(2024, 4, 16))
 
     assert gone(sessions, unknown, LATER) == Result(Outcome.NOT_ARCHIVED, None, None)
 
-    assert raw_rows(archive_path, "SELECT url, withdrawn_at FROM articles") == [
+    assert raw_rows(archive_url, "SELECT url, withdrawn_at FROM articles") == [
         {"url": wetlands().url, "withdrawn_at": None}
     ]
 
@@ -492,14 +478,14 @@ def test_a_gone_url_the_archive_never_had_is_not_archived(
     ids=["same-content", "changed-content"],
 )
 def test_a_withdrawn_page_seen_again_is_online_again(
-    archive_path: Path, sessions: sessionmaker[Session], body: str, outcome: Outcome
+    archive_url: str, sessions: sessionmaker[Session], body: str, outcome: Outcome
 ) -> None:
     first = record(sessions, wetlands(), SEEN)
     gone(sessions, wetlands().url, LATER)
 
     assert record(sessions, wetlands(body=body), LATEST) == Result(outcome, first.article_id)
 
-    assert raw_rows(archive_path, "SELECT body, withdrawn_at, last_seen_at FROM articles") == [
+    assert raw_rows(archive_url, "SELECT body, withdrawn_at, last_seen_at FROM articles") == [
         {"body": body, "withdrawn_at": None, "last_seen_at": stored(LATEST)}
     ]
     with sessions() as session:
@@ -558,7 +544,7 @@ def test_the_same_bytes_under_another_url_are_stored_not_a_revisit(
 
 
 def test_the_captures_view_shows_each_response(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
     page = page_html(BODY)
     first = capture(sessions, page, SEEN)
@@ -566,7 +552,7 @@ def test_the_captures_view_shows_each_response(
     revisit = capture(sessions, page, LATER, article_id=article.article_id)
     not_found = capture(sessions, b"<html><body>404 Not Found</body></html>", LATEST, status=404)
 
-    columns = [row["name"] for row in raw_rows(archive_path, "PRAGMA table_info(captures)")]
+    columns = [column["name"] for column in inspect(engine).get_columns("captures")]
     assert set(columns) == {
         "id",
         "url",
@@ -582,7 +568,7 @@ def test_the_captures_view_shows_each_response(
         "headers",
     }
     rows = raw_rows(
-        archive_path,
+        archive_url,
         "SELECT id, url, final_url, status, fetched_at, body_length, stored_length, revisit_of, "
         "is_revisit, article_id, headers FROM captures ORDER BY id",
     )
@@ -598,7 +584,7 @@ def test_the_captures_view_shows_each_response(
             "stored_length": len(first.body or b""),
             "revisit_of": None,
             "is_revisit": 0,
-            "article_id": None,
+            "article_id": article.article_id,  # record_article links its capture
             "headers": {"Content-Type": "text/html; charset=utf-8", "Server": "Apache"},
         },
         {
@@ -632,7 +618,7 @@ def test_the_captures_view_shows_each_response(
 
 
 def test_each_version_points_at_the_capture_it_came_from(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     first_capture = capture(sessions, page_html(BODY), SEEN)
     first = record(sessions, wetlands(), SEEN, first_capture.id)
@@ -640,7 +626,7 @@ def test_each_version_points_at_the_capture_it_came_from(
     record(sessions, wetlands(body=CORRECTED_BODY), LATER, second_capture.id)
 
     rows = raw_rows(
-        archive_path,
+        archive_url,
         "SELECT article_id, version_no, capture_id FROM article_versions ORDER BY version_no",
     )
     assert rows == [
@@ -708,7 +694,7 @@ def edited_pair() -> tuple[ArticleRecord, ArticleRecord]:
 
 
 def test_an_edited_copy_under_another_url_is_linked_to_its_original(
-    archive_path: Path,
+    archive_url: str,
     sessions: sessionmaker[Session],
     edited_pair: tuple[ArticleRecord, ArticleRecord],
 ) -> None:
@@ -722,7 +708,7 @@ def test_an_edited_copy_under_another_url_is_linked_to_its_original(
     assert linked.near_duplicate_of == first.article_id
     distance = hamming(fingerprint(original.body), fingerprint(copy.body))
     assert distance <= MAX_DISTANCE
-    assert raw_rows(archive_path, "SELECT * FROM near_duplicate") == [
+    assert raw_rows(archive_url, "SELECT * FROM near_duplicate") == [
         {
             "article_id": linked.article_id,
             "original_id": first.article_id,
@@ -730,11 +716,11 @@ def test_an_edited_copy_under_another_url_is_linked_to_its_original(
             "found_at": stored(LATER),
         }
     ]
-    assert raw_rows(archive_path, "SELECT COUNT(*) AS n FROM articles") == [{"n": 2}]
+    assert raw_rows(archive_url, "SELECT COUNT(*) AS n FROM articles") == [{"n": 2}]
 
 
 def test_an_unrelated_article_is_not_linked(
-    archive_path: Path,
+    archive_url: str,
     sessions: sessionmaker[Session],
     edited_pair: tuple[ArticleRecord, ArticleRecord],
 ) -> None:
@@ -749,7 +735,7 @@ def test_an_unrelated_article_is_not_linked(
 
     assert (alone.outcome, alone.near_duplicate_of) == (Outcome.NEW, None)
     assert (other.outcome, other.near_duplicate_of) == (Outcome.NEW, None)
-    rows = raw_rows(archive_path, "SELECT article_id FROM near_duplicate")
+    rows = raw_rows(archive_url, "SELECT article_id FROM near_duplicate")
     assert rows == [{"article_id": linked.article_id}]
 
 
@@ -765,7 +751,7 @@ def candidate_sql(keys: list[int], article_id: int) -> tuple[str, list[int]]:
 
 
 def test_near_duplicate_candidates_are_found_through_the_band_index(
-    archive_path: Path,
+    archive_url: str,
     sessions: sessionmaker[Session],
     edited_pair: tuple[ArticleRecord, ArticleRecord],
 ) -> None:
@@ -778,7 +764,7 @@ def test_near_duplicate_candidates_are_found_through_the_band_index(
 
     # Every article is under its BANDS keys: the keys of its current body.
     bands = raw_rows(
-        archive_path, "SELECT article_id, band_key FROM near_duplicate_band ORDER BY 1, 2"
+        archive_url, "SELECT article_id, band_key FROM near_duplicate_band ORDER BY 1, 2"
     )
     by_article: dict[int, set[int]] = {}
     for row in bands:
@@ -788,9 +774,11 @@ def test_near_duplicate_candidates_are_found_through_the_band_index(
     assert by_article[linked.article_id] == set(lsh_keys(copy.body))
 
     sql, params = candidate_sql(lsh_keys(copy.body), linked.article_id)
-    found = raw_rows(archive_path, sql, *params)
+    found = raw_rows(archive_url, sql, *params)
     assert [row["id"] for row in found] == [first.article_id]
-    plan = [row["detail"] for row in raw_rows(archive_path, "EXPLAIN QUERY PLAN " + sql, *params)]
+    if not archive_url.startswith("sqlite"):
+        return  # PostgreSQL plans by statistics: a 4-row table is read whole either way
+    plan = [row["detail"] for row in raw_rows(archive_url, "EXPLAIN QUERY PLAN " + sql, *params)]
     assert not [step for step in plan if step.startswith("SCAN")], plan
     assert any(
         step.startswith("SEARCH") and "near_duplicate_band" in step and "band_key=?" in step
@@ -799,14 +787,14 @@ def test_near_duplicate_candidates_are_found_through_the_band_index(
 
 
 def test_the_band_index_follows_the_current_version(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     first = record(sessions, wetlands(), SEEN)
     new_body = OTHER_BODY  # rewritten beyond recognition
     record(sessions, wetlands(body=new_body), LATER)
 
     keys = raw_rows(
-        archive_path,
+        archive_url,
         "SELECT band_key FROM near_duplicate_band WHERE article_id = ?",
         first.article_id,
     )
@@ -819,7 +807,7 @@ def test_the_band_index_follows_the_current_version(
 
 
 def test_an_earlier_original_with_an_edited_body_brings_its_digests_along(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     """The same article id found at an earlier-dated URL with an edited body: it takes the
     primary URL and its body is shown, so the article's body digest, SimHash and band keys
@@ -834,16 +822,16 @@ def test_an_earlier_original_with_an_edited_body_brings_its_digests_along(
 
     assert record(sessions, earlier, LATER) == Result(Outcome.NEW_ALIAS, first.article_id)
 
-    assert raw_rows(archive_path, "SELECT url, body FROM articles") == [
+    assert raw_rows(archive_url, "SELECT url, body FROM articles") == [
         {"url": earlier.url, "body": CORRECTED_BODY}
     ]
-    assert search(archive_path, NEW_WORD) == [first.article_id]
-    assert search(archive_path, OLD_WORD) == []
+    assert search(archive_url, NEW_WORD) == [first.article_id]
+    assert search(archive_url, OLD_WORD) == []
     with sessions() as session:
         article = session.get(Article, first.article_id)
     assert article is not None
     keys = raw_rows(
-        archive_path,
+        archive_url,
         "SELECT band_key FROM near_duplicate_band WHERE article_id = ?",
         first.article_id,
     )
@@ -858,34 +846,34 @@ def test_an_earlier_original_with_an_edited_body_brings_its_digests_along(
 
 
 def test_the_search_index_follows_the_current_version(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     assert OLD_WORD in BODY and OLD_WORD not in CORRECTED_BODY
     assert NEW_WORD in CORRECTED_BODY and NEW_WORD not in BODY
     first = record(sessions, wetlands(), SEEN)
     record(sessions, other_article(), SEEN)
-    assert search(archive_path, OLD_WORD) == [first.article_id]
-    assert search(archive_path, NEW_WORD) == []
+    assert search(archive_url, OLD_WORD) == [first.article_id]
+    assert search(archive_url, NEW_WORD) == []
 
     record(sessions, wetlands(body=CORRECTED_BODY), LATER)
 
-    assert search(archive_path, OLD_WORD) == []
-    assert search(archive_path, NEW_WORD) == [first.article_id]
-    assert search(archive_path, "wetlands AND Leshan") == [first.article_id]  # in both
+    assert search(archive_url, OLD_WORD) == []
+    assert search(archive_url, NEW_WORD) == [first.article_id]
+    assert search(archive_url, "wetlands AND Leshan") == [first.article_id]  # in both
 
 
 def test_an_unchanged_visit_does_not_index_an_article_twice(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     first = record(sessions, wetlands(), SEEN)
     record(sessions, wetlands(), LATER)
 
-    assert search(archive_path, "Yangtze") == [first.article_id]
-    assert raw_rows(archive_path, "SELECT COUNT(*) AS n FROM articles_fts") == [{"n": 1}]
+    assert search(archive_url, "Yangtze") == [first.article_id]
+    assert raw_rows(archive_url, "SELECT COUNT(*) AS n FROM articles_fts") == [{"n": 1}]
 
 
 def test_a_chinese_body_is_found_by_a_two_character_term(
-    archive_path: Path, sessions: sessionmaker[Session]
+    archive_url: str, sessions: sessionmaker[Session]
 ) -> None:
     body = json.loads((NEAR_DUPLICATES / "chinese.json").read_text("utf-8"))["original"]
     title = "省政府召开常务会议研究部署春耕生产和防汛工作"
@@ -906,5 +894,5 @@ def test_a_chinese_body_is_found_by_a_two_character_term(
     record(sessions, wetlands(), SEEN)  # English, "Sichuan" but no 四川
     found = record(sessions, chinese, SEEN)
 
-    assert search(archive_path, "四川") == [found.article_id]
-    assert search(archive_path, "防汛") == [found.article_id]  # a word of the title and body
+    assert search(archive_url, "四川") == [found.article_id]
+    assert search(archive_url, "防汛") == [found.article_id]  # a word of the title and body

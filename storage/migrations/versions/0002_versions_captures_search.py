@@ -6,6 +6,9 @@ responses), `near_duplicate` and `near_duplicate_band`; the contentless FTS5 ind
 the views `articles` (now with version_count, withdrawn_at, year), `article_versions` and
 `captures`. Existing articles are indexed for search and near-duplicates on the way.
 
+PostgreSQL gets the same tables; its search index `articles_fts` is a table with a tsvector and
+a GIN index (storage.fulltext), and its views compute the year and the 0/1 flags its own way.
+
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-28
@@ -23,7 +26,8 @@ from alembic import op
 # code uses, or the first crawl after the upgrade would see every article as changed.
 from storage.archive import content_digest
 from storage.fulltext import CREATE_TABLE as CREATE_FTS
-from storage.fulltext import index_text
+from storage.fulltext import CREATE_TABLE_POSTGRESQL as CREATE_FTS_POSTGRESQL
+from storage.fulltext import index_article
 from storage.neardup import fingerprint, lsh_keys
 
 revision = "0002"
@@ -104,8 +108,29 @@ SELECT c.id,
 FROM capture AS c
 """
 
+# PostgreSQL has no strftime, and a comparison there is a boolean, not 0/1.
+POSTGRESQL_EXPRESSIONS = {
+    "CAST(strftime('%Y', v.published_on) AS INTEGER)": (
+        "CAST(EXTRACT(YEAR FROM v.published_on) AS INTEGER)"
+    ),
+    "v.id = a.current_version_id AS": "CAST(v.id = a.current_version_id AS INTEGER) AS",
+    "c.revisit_of IS NOT NULL AS": "CAST(c.revisit_of IS NOT NULL AS INTEGER) AS",
+}
+
+
+def _views(dialect: str) -> list[str]:
+    """The CREATE VIEW statements of this revision, in the database's own SQL."""
+    views = [ARTICLES_VIEW, ARTICLE_VERSIONS_VIEW, CAPTURES_VIEW]
+    if dialect != "postgresql":
+        return views
+    for sqlite, postgresql in POSTGRESQL_EXPRESSIONS.items():
+        assert sum(sqlite in view for view in views) == 1, sqlite
+        views = [view.replace(sqlite, postgresql) for view in views]
+    return views
+
 
 def upgrade() -> None:
+    dialect = op.get_bind().dialect.name
     op.execute("DROP VIEW articles")
     op.create_table(
         "capture",
@@ -229,9 +254,10 @@ def upgrade() -> None:
         "UPDATE article SET current_version_id = (SELECT v.id FROM article_version AS v "
         "WHERE v.article_id = article.id AND v.version_no = 1)"
     )
-    op.execute(CREATE_FTS)
+    for statement in CREATE_FTS_POSTGRESQL if dialect == "postgresql" else (CREATE_FTS,):
+        op.execute(statement)
     _fill_indexes(op.get_bind())
-    for view in (ARTICLES_VIEW, ARTICLE_VERSIONS_VIEW, CAPTURES_VIEW):
+    for view in _views(dialect):
         op.execute(view)
 
 
@@ -244,8 +270,12 @@ def _fill_indexes(connection: sa.Connection) -> None:
         )
     ).all()
     for version_id, article_id, title, published_on, body, captions in rows:
-        day = date.fromisoformat(published_on) if published_on else None
-        digest = content_digest(title, day, body, json.loads(captions or "[]"))
+        day = published_on  # a date in PostgreSQL, text in SQLite; the JSON likewise
+        if isinstance(published_on, str):
+            day = date.fromisoformat(published_on) if published_on else None
+        if not isinstance(captions, list):
+            captions = json.loads(captions or "[]")
+        digest = content_digest(title, day, body, captions)
         body_hash = fingerprint(body)
         connection.execute(
             sa.text("UPDATE article_version SET content_digest = :d WHERE id = :id"),
@@ -255,10 +285,7 @@ def _fill_indexes(connection: sa.Connection) -> None:
             sa.text("UPDATE article SET simhash = :h WHERE id = :id"),
             {"h": body_hash, "id": article_id},
         )
-        connection.execute(
-            sa.text("INSERT INTO articles_fts (rowid, title, body) VALUES (:id, :t, :b)"),
-            {"id": article_id, "t": index_text(title), "b": index_text(body)},
-        )
+        index_article(connection, article_id, title, body)
         for key in set(lsh_keys(body)):
             connection.execute(
                 sa.text("INSERT INTO near_duplicate_band (band_key, article_id) VALUES (:k, :id)"),
