@@ -186,12 +186,13 @@ def _write(session: Session, item: Any) -> list[str]:
             session, article_record(item.article), item.fetch.fetched_at, capture.id
         )
     elif isinstance(item, PageGone):
-        result = storage.record_gone(session, item.fetch.url, item.fetch.fetched_at)
+        result = storage.record_gone(session, item.fetch.url, item.fetch.fetched_at, capture.id)
     elif isinstance(item, NotModified):
-        result = storage.record_not_modified(session, item.fetch.url, item.fetch.fetched_at)
+        result = storage.record_not_modified(
+            session, item.fetch.url, item.fetch.fetched_at, capture.id
+        )
     else:
         return counted
-    capture.article_id = result.article_id
     counted.append(result.outcome.value)
     if result.near_duplicate_of is not None:
         counted.append("near_duplicate")

@@ -7,10 +7,12 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from storage.models import Capture
+from storage.models import Capture, table_of
+
+_capture = table_of(Capture)
 
 COMPRESSION_LEVEL = 6
 
@@ -31,32 +33,34 @@ def record_capture(
     session: Session, record: CaptureRecord, article_id: int | None = None
 ) -> Capture:
     """Keep one response. Bytes identical to the URL's latest stored capture are a revisit:
-    no second body, a pointer to the capture that holds it."""
+    no second body, a pointer to the capture that holds it. Returns the stored row (a
+    `Capture` not attached to the session: the write path runs Core statements only)."""
     digest = hashlib.sha256(record.body).hexdigest()
-    previous = session.scalar(
-        select(Capture)
-        .where(Capture.url == record.url, Capture.body_sha256 == digest)
-        .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+    previous = session.execute(
+        select(_capture.c.id, _capture.c.revisit_of)
+        .where(_capture.c.url == record.url, _capture.c.body_sha256 == digest)
+        .order_by(_capture.c.fetched_at.desc(), _capture.c.id.desc())
         .limit(1)
-    )
+    ).first()
     original = None
     if previous is not None:
         original = previous.revisit_of if previous.revisit_of is not None else previous.id
-    capture = Capture(
-        url=record.url,
-        final_url=record.final_url,
-        status=record.status,
-        headers=record.headers,
-        fetched_at=record.fetched_at,
-        body=None if original is not None else zlib.compress(record.body, COMPRESSION_LEVEL),
-        body_sha256=digest,
-        body_length=len(record.body),
-        revisit_of=original,
-        article_id=article_id,
-    )
-    session.add(capture)
-    session.flush()
-    return capture
+    values = {
+        "url": record.url,
+        "final_url": record.final_url,
+        "status": record.status,
+        "headers": record.headers,
+        "fetched_at": record.fetched_at,
+        "body": None if original is not None else zlib.compress(record.body, COMPRESSION_LEVEL),
+        "body_sha256": digest,
+        "body_length": len(record.body),
+        "revisit_of": original,
+        "article_id": article_id,
+    }
+    capture_id = session.execute(
+        insert(_capture).values(**values).returning(_capture.c.id)
+    ).scalar_one()
+    return Capture(id=capture_id, **values)
 
 
 def capture_body(session: Session, capture: Capture) -> bytes:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -195,3 +196,10 @@ class CrawlRun(Base):
     blocked: Mapped[int] = mapped_column(Integer, default=0)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     problems: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core `Table` of a model, for the write path's Core statements."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -38,6 +38,7 @@ __all__ = [
     "hamming",
     "is_near_duplicate",
     "lsh_keys",
+    "signature",
 ]
 
 #: Words per shingle, chosen by measurement on the fixtures over 100 hash functions (the
@@ -143,10 +144,19 @@ def fingerprint(text: str) -> int:
     >>> fingerprint("Sichuan’s daily") == fingerprint("SICHUAN'S, Daily!")
     True
     """
+    return signature(text)[0]
+
+
+def signature(text: str) -> tuple[int, list[int]]:
+    """`fingerprint(text)` and `lsh_keys(text)` together, the text's words hashed once."""
     words = _word_hashes(text)
     if not len(words):
-        return 0
+        return 0, []
     shingles = _shingle_hashes(words)
+    return _simhash(shingles), _band_keys(shingles)
+
+
+def _simhash(shingles: U64Array) -> int:
     octets = shingles.astype("<u8").view(np.uint8)
     matrix = np.unpackbits(octets, bitorder="little").reshape(-1, _BITS).astype(np.float32)
     ones = np.ones(len(shingles), np.float32) @ matrix  # per-bit counts, exact below 2**24
@@ -168,10 +178,11 @@ def lsh_keys(text: str) -> list[int]:
     J = 0.7, 1e-4 for unrelated texts (J ~ 0.05), so a lookup returns the few texts that
     resemble this one, never a share of the archive. Text without words has no keys.
     """
-    words = _word_hashes(text)
-    if not len(words):
-        return []
-    values = _shingle_hashes(words)[:, None] * _PERM_A[None, :] + _PERM_B[None, :]
+    return signature(text)[1]
+
+
+def _band_keys(shingles: U64Array) -> list[int]:
+    values = shingles[:, None] * _PERM_A[None, :] + _PERM_B[None, :]
     rows = values.min(axis=0).reshape(BANDS, ROWS)
     combined = rows[:, 0]
     for column in range(1, ROWS):
