@@ -1,5 +1,9 @@
 """Text cleaning and boilerplate rules, checked against every footer variant of SITE.md."""
 
+import re
+import sys
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -113,3 +117,55 @@ def test_no_footer_line_survives_whatever_surrounds_it(
     kept = strip_boilerplate([*before, footer, *after])
     assert footer not in kept
     assert kept == [*before, *after]
+
+
+# The fast paths of text.py rest on these facts about Unicode and on these reference forms.
+_REFERENCE_SPACES = re.compile(r"\s+")
+_REFERENCE_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def _reference_tidy(text: str) -> str:
+    return _REFERENCE_SPACES.sub(" ", text.translate(_REFERENCE_INVISIBLE)).strip()
+
+
+def _reference_comparable(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(str.maketrans("‘’‛′“”„″", "''''\"\"\"\""))
+    return _REFERENCE_SPACES.sub(" ", text).strip().lower()
+
+
+def test_regex_whitespace_is_str_whitespace_and_none_but_the_space_is_printable() -> None:
+    for code in range(sys.maxunicode + 1):
+        character = chr(code)
+        assert bool(_REFERENCE_SPACES.fullmatch(character)) == character.isspace(), hex(code)
+        if character.isspace() and character != " ":
+            assert not character.isprintable(), hex(code)
+
+
+_TRICKY = st.text(
+    st.sampled_from(" \t\n\r\x0b\x0c\x1c\x85\xa0\u2000\u2028\u3000\u200b\u00ad\ufeff‘’′“”″ﬁ①Aa中")
+    | st.characters(),
+    max_size=60,
+)
+
+
+@given(_TRICKY)
+def test_tidy_and_comparable_text_equal_their_reference_forms(text: str) -> None:
+    assert tidy_text(text) == _reference_tidy(text)
+    assert comparable_text(text) == _reference_comparable(text)
+    assert comparable_text(text) == _reference_comparable(text)  # from the cache
+
+
+@given(st.lists(_TRICKY | st.sampled_from(FOOTER_LINES + ARTICLE_LINES), max_size=6))
+def test_strip_boilerplate_is_idempotent(paragraphs: list[str]) -> None:
+    once = strip_boilerplate(paragraphs)
+    assert strip_boilerplate(once) == once
+    assert strip_boilerplate([unicodedata.normalize("NFC", p) for p in once]) == [
+        unicodedata.normalize("NFC", p) for p in once
+    ]
+
+
+def test_long_paragraphs_are_judged_without_the_cache() -> None:
+    long_line = "Tourism revenue rose 12 percent. " * 200
+    footer = FOOTER_LINES[0]
+    assert strip_boilerplate([long_line + "\n" + footer]) == [long_line.strip()]

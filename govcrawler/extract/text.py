@@ -10,12 +10,39 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 from w3lib.html import remove_tags, replace_entities
 
 # Zero-width and BOM characters that editors leave in text; they are never content.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_SPACES = re.compile(r"\s+")
+_INVISIBLE = tuple((character, "") for character in "\u200b\u200c\u200d\u2060\ufeff\u00ad")
+# The apostrophe and quote styles that comparison folds into one.
+_QUOTES = tuple(zip("‘’‛′“”„″", "''''\"\"\"\"", strict=True))
+# Per-line results are cached for lines up to this length: the same footer lines come on every
+# page, and a page's paragraphs are judged again by the pipeline. Memory stays bounded.
+_CACHED_MAX_CHARS = 2000
+_CACHE_SIZE = 1024
+
+# Hot path (B1). On non-ASCII text `str.translate` costs about 0.1 µs per character and
+# `re.sub(r"\s+", …)` 0.05; `str.replace` of one character, `in` and `str.isprintable` cost
+# 1-5 ns. So characters are replaced one by one, and only when present; whitespace is folded with
+# `" ".join(text.split())` (the same Unicode whitespace as `\s`) and not at all when the text is
+# already folded: every whitespace character but the space is unprintable. tests/test_text.py
+# checks both facts over every code point.
+
+
+def _replaced(text: str, pairs: tuple[tuple[str, str], ...]) -> str:
+    for old, new in pairs:
+        if old in text:
+            text = text.replace(old, new)
+    return text
+
+
+def _folded(text: str) -> str:
+    """The same as `re.sub(r"\\s+", " ", text).strip()`."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
 
 
 def clean_text(fragment: str) -> str:
@@ -24,20 +51,33 @@ def clean_text(fragment: str) -> str:
     >>> clean_text("People&#8217;s <b>Government</b>&nbsp; of\\n Sichuan ")
     'People’s Government of Sichuan'
     """
-    return tidy_text(replace_entities(remove_tags(fragment or "")))
+    fragment = fragment or ""
+    if "<" in fragment:
+        fragment = remove_tags(fragment)
+    if "&" in fragment:
+        fragment = replace_entities(fragment)
+    return tidy_text(fragment)
 
 
 def tidy_text(text: str) -> str:
     """Plain text with invisible characters dropped and whitespace folded; `<` and `&` in it
     are text, never markup (so `<1%` or `&lt;p&gt;` as published survive)."""
-    return _SPACES.sub(" ", (text or "").translate(_INVISIBLE)).strip()
+    return _folded(_replaced(text or "", _INVISIBLE))
 
 
 def comparable_text(text: str) -> str:
     """A form for comparison only: NFKC, one apostrophe and quote style, lower case."""
-    text = unicodedata.normalize("NFKC", text)
-    text = text.translate(str.maketrans("‘’‛′“”„″", "''''\"\"\"\""))
-    return _SPACES.sub(" ", text).strip().lower()
+    if len(text) <= _CACHED_MAX_CHARS:
+        return _comparable_cached(text)
+    return _comparable(text)
+
+
+def _comparable(text: str) -> str:
+    text = _replaced(unicodedata.normalize("NFKC", text), _QUOTES)
+    return _folded(text).lower()
+
+
+_comparable_cached = lru_cache(maxsize=_CACHE_SIZE)(_comparable)
 
 
 def body_digest(paragraphs: list[str] | tuple[str, ...]) -> str:
@@ -117,12 +157,26 @@ def strip_boilerplate(paragraphs: list[str]) -> list[str]:
     """The paragraphs that are article text, in order; empty ones dropped too.
 
     A paragraph that holds several lines (a footer block flattened into one) is judged line
-    by line, so no footer line survives inside a longer paragraph.
+    by line, so no footer line survives inside a longer paragraph. Idempotent, and cheap on
+    paragraphs it has just seen (per-paragraph results are cached, bounded): a second pass over
+    its own output, or over an extracted article's body, costs a cache lookup per paragraph.
     """
     kept: list[str] = []
     for paragraph in paragraphs:
-        lines = [tidy_text(line) for line in paragraph.splitlines()]
-        lines = [line for line in lines if line and not is_boilerplate_line(line)]
-        if lines:
-            kept.append(" ".join(lines))
+        if len(paragraph) <= _CACHED_MAX_CHARS:
+            text = _article_text_cached(paragraph)
+        else:
+            text = _article_text(paragraph)
+        if text:
+            kept.append(text)
     return kept
+
+
+def _article_text(paragraph: str) -> str:
+    """The paragraph's article lines, tidied and joined by a space; "" when none is left."""
+    lines = [tidy_text(line) for line in paragraph.splitlines()]
+    text = " ".join(line for line in lines if line and not is_boilerplate_line(line))
+    return paragraph if text == paragraph else text
+
+
+_article_text_cached = lru_cache(maxsize=_CACHE_SIZE)(_article_text)
