@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import JSON, func, select, text
+from sqlalchemy import JSON, Date, bindparam, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from storage.captures import capture_body
@@ -232,16 +232,30 @@ def _version_label(version: ArticleVersion) -> str:
 def article_rows(session: Session, since: date | None = None) -> Iterator[dict[str, Any]]:
     """One dict per article: the `articles` view's columns, then the current version's
     captions, images and attachments (decoded). `since` keeps articles published that day or
-    later."""
+    later. Values are the same on every database: dates and times as SQLite shows them
+    (`YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS.ffffff`), flags as 0/1."""
     query = text(
         "SELECT a.*, v.captions, v.images, v.attachments FROM articles AS a "
         "JOIN article AS r ON r.id = a.id "
         "JOIN article_version AS v ON v.id = r.current_version_id "
-        "WHERE :since IS NULL OR a.published_on >= :since ORDER BY a.id"
+        + ("WHERE a.published_on >= :since " if since else "")
+        + "ORDER BY a.id"
     ).columns(**dict.fromkeys(CONTENT_LISTS, JSON))
-    day = since.isoformat() if since else None
-    for row in session.execute(query, {"since": day}):
-        yield dict(row._mapping)
+    if since:
+        query = query.bindparams(bindparam("since", since, type_=Date))
+    for row in session.execute(query):
+        yield {name: as_sqlite_text(value) for name, value in row._mapping.items()}
+
+
+def as_sqlite_text(value: Any) -> Any:
+    """A view's value as SQLite gives it (PostgreSQL gives dates, times and booleans)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def article_columns(session: Session) -> list[str]:

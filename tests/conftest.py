@@ -8,7 +8,6 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import storage
 from govcrawler.extract.encoding import page_text
+from storage.read import as_sqlite_text
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -173,7 +173,8 @@ class PostgresDatabases:
             self._admin(f"CREATE DATABASE {template}")
             storage.open_archive(self.url(template)).dispose()
             self.template = template
-        self._admin(f"CREATE DATABASE {name}" + (f" TEMPLATE {self.template}" if at_head else ""))
+        template = f" TEMPLATE {self.template} STRATEGY FILE_COPY" if at_head else ""
+        self._admin(f"CREATE DATABASE {name}{template}")
         self.created.append(name)
         return self.url(name)
 
@@ -261,15 +262,9 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 def _as_in_sqlite(value: Any) -> Any:
     """A value read from PostgreSQL as the same column reads in SQLite: times and dates as
     text, booleans as 0/1, JSON as its text."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return int(value)
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
-    return value
+    return as_sqlite_text(value)
 
 
 def raw_rows(url: str, sql: str, *params: Any) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
@@ -438,3 +438,28 @@ def test_any_text_is_searched_or_refused(sessions: sessionmaker[Session], query:
         assert "\n" not in str(error)
     else:
         assert len(hits) <= 20
+
+
+def test_phrases_deep_in_a_very_long_article(engine: Engine) -> None:
+    """PostgreSQL keeps word positions up to 16383 (256 per word): an article longer than that
+    is checked on its text for phrases, so both backends find what lies beyond."""
+    filler = " ".join(f"item{n % 500}" for n in range(20000))  # 20000 terms, each 40 times
+    body = f"{filler} giant panda {filler} 四川省人民政府"
+    sessions = storage.session_factory(engine)
+    with sessions.begin() as session:
+        storage.record_article(
+            session, article("long", "A Very Long Report", body, date(2024, 5, 1), NEWS), SEEN
+        )
+        storage.record_article(session, ARTICLES["panda"], SEEN)
+    assert found(sessions, '"giant panda"') == {"long", "panda"}
+    assert found(sessions, "人民政府") == {"long"}
+    assert found(sessions, '"item7 item8"') == {"long"}  # also near the end
+    assert found(sessions, '"panda giant"') == set()
+    assert found(sessions, '"item8 item7"') == set()
+    assert found(sessions, 'item3 NOT "giant panda"') == set()
+    assert found(sessions, 'panda NOT "四川省人民政府"') == {"panda"}
+    assert found(sessions, '"panda giant" OR rangers') == {"panda"}
+    if engine.dialect.name == "postgresql":
+        with sessions() as session:
+            complete = session.execute(text("SELECT complete FROM articles_fts ORDER BY 1")).all()
+        assert [row.complete for row in complete] == [False, True]
