@@ -16,7 +16,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from storage import fulltext, neardup
@@ -95,9 +107,10 @@ def content_digest(title: str, published_on: date | None, body: str, captions: l
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-# The tables, for Core statements: the write path runs a few indexed statements per article
-# and never loads ORM objects (a unit-of-work flush per article cost ~10 ms; see
-# benchmarks/RESULTS.md, B1). Column types (UTC datetimes, JSON) apply all the same.
+# The write path runs a few prepared Core statements per article on the session's connection
+# and never loads ORM objects: a unit-of-work flush per article cost ~10 ms, building a Core
+# statement per call ~0.35 ms, executing a prepared one ~0.08 ms (benchmarks/RESULTS.md, B1).
+# Column types (UTC datetimes, JSON) apply all the same.
 _article = table_of(Article)
 _version = table_of(ArticleVersion)
 _alias = table_of(ArticleAlias)
@@ -105,6 +118,142 @@ _band = table_of(NearDuplicateBand)
 _near = table_of(NearDuplicate)
 _column = table_of(SiteColumn)
 _capture = table_of(Capture)
+
+
+def _by_id(table: Table, *columns: str) -> Update:
+    """UPDATE `table` SET each of `columns` = :set_<column> WHERE id = :row_id (an UPDATE
+    reserves the column names as parameter names); see `_set`."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({name: bindparam(f"set_{name}") for name in columns})
+    )
+
+
+def _set(row_id: int, **values: Any) -> dict[str, Any]:
+    """The parameters of a `_by_id` statement."""
+    return {"row_id": row_id, **{f"set_{name}": value for name, value in values.items()}}
+
+
+_KNOWN_COLUMNS = (
+    _article.c.id,
+    _article.c.url,
+    _article.c.canonical_id,
+    _article.c.column_id,
+    _article.c.current_version_id,
+    _article.c.first_seen_at,
+    _article.c.last_seen_at,
+)
+_ALIAS_OF = select(_alias.c.article_id).where(_alias.c.url == bindparam("url"))
+_ALIAS_SEEN = (
+    update(_alias)
+    .where(_alias.c.url == bindparam("alias_url"))
+    .values(last_seen_at=bindparam("seen"))
+)
+_ARTICLE_AT = select(_article.c.id, _article.c.withdrawn_at, _article.c.current_version_id).where(
+    _article.c.url == bindparam("url")
+)
+_FIND = select(*_KNOWN_COLUMNS, _article.c.body_digest).where(
+    or_(
+        _article.c.url == bindparam("url"),
+        _article.c.canonical_id == bindparam("canonical_id"),
+        _article.c.body_digest == bindparam("body_digest"),
+    )
+)
+_FIND_BY_ALIAS = (
+    select(*_KNOWN_COLUMNS)
+    .join(_alias, _alias.c.article_id == _article.c.id)
+    .where(_alias.c.canonical_id == bindparam("canonical_id"))
+    .limit(1)
+)
+_CURRENT = select(
+    _version.c.id,
+    _version.c.version_no,
+    _version.c.content_digest,
+    _version.c.title,
+    _version.c.body,
+    _version.c.published_on,
+).where(_version.c.id == bindparam("version_id"))
+_INSERT_ARTICLE = insert(_article).returning(_article.c.id)
+_INSERT_VERSION = insert(_version).returning(_version.c.id)
+_INSERT_ALIAS = insert(_alias)
+_INSERT_BANDS = insert(_band)
+_INSERT_NEAR = insert(_near)
+_CANDIDATES = (
+    select(_article.c.id, _article.c.simhash, _version.c.published_on)
+    .join(_band, _band.c.article_id == _article.c.id)
+    .join(_version, _version.c.id == _article.c.current_version_id)
+    .where(_band.c.band_key.in_(bindparam("keys", expanding=True)))
+    .where(_article.c.id != bindparam("article_id"))
+    .distinct()
+)
+_DELETE_BANDS = delete(_band).where(_band.c.article_id == bindparam("article_id"))
+_WITHDRAW = _by_id(_article, "withdrawn_at")
+_SEEN = _by_id(_article, "last_seen_at", "withdrawn_at")
+_SEEN_CHANGED = _by_id(_article, "last_seen_at", "withdrawn_at", "column_id")
+_SEEN_MOVED = _by_id(_article, "last_seen_at", "url", "canonical_id", "column_id")
+_MAKE_CURRENT = _by_id(_article, "current_version_id")
+_FINGERPRINTS = _by_id(_article, "body_digest", "simhash")
+_VERSION_SEEN = _by_id(_version, "last_seen_at")
+_VERSION_REWRITTEN = _by_id(_version, "content_digest", *_VERSION_FIELDS)
+_CAPTURE_OF = _by_id(_capture, "article_id")
+_COLUMN_SEEN = (
+    update(_column)
+    .where(_column.c.column_id == bindparam("key"))
+    .values(
+        name=bindparam("new_name"), list_url=bindparam("new_url"), last_seen_at=bindparam("seen")
+    )
+)
+_INSERT_COLUMN = insert(_column)
+
+
+class _SearchIndex:
+    """The search-index changes of a transaction, written just before it commits.
+
+    FTS5 flushes its in-memory index to a new on-disk segment whenever a statement opens a
+    statement journal (any UPDATE with foreign keys does): an index insert among each
+    article's other writes cost ~2 ms and left one small segment per article. Queued and
+    written together at commit, a batch makes one segment. What a reader sees in the archive
+    and in its index still agrees at every commit; a rollback drops the queue with the rest.
+    """
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[bool, int, str, str]] = []
+
+    def add(self, article_id: int, title: str, body: str) -> None:
+        self.changes.append((True, article_id, title, body))
+
+    def remove(self, article_id: int, title: str, body: str) -> None:
+        """`title` and `body` as they were indexed (a contentless index needs them)."""
+        self.changes.append((False, article_id, title, body))
+
+    def write(self, db: Connection) -> None:
+        changes, self.changes = self.changes, []
+        for added, article_id, title, body in changes:
+            change = fulltext.index_article if added else fulltext.unindex_article
+            change(db, article_id, title, body)
+
+
+_PENDING_SEARCH = "storage.archive.search_index"
+
+
+def _search_index(session: Session) -> _SearchIndex:
+    index = session.info.get(_PENDING_SEARCH)
+    if index is None:
+        index = session.info[_PENDING_SEARCH] = _SearchIndex()
+    return index
+
+
+@event.listens_for(Session, "before_commit")
+def _write_search_index(session: Session) -> None:
+    index = session.info.get(_PENDING_SEARCH)
+    if index is not None and index.changes:
+        index.write(session.connection())
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_search_index(session: Session) -> None:
+    session.info.pop(_PENDING_SEARCH, None)
 
 
 @dataclass(frozen=True)
@@ -120,39 +269,33 @@ class _Known:
     last_seen_at: datetime
 
 
-_KNOWN_COLUMNS = (
-    _article.c.id,
-    _article.c.url,
-    _article.c.canonical_id,
-    _article.c.column_id,
-    _article.c.current_version_id,
-    _article.c.first_seen_at,
-    _article.c.last_seen_at,
-)
-
-
 def record_article(
     session: Session, record: ArticleRecord, seen_at: datetime, capture_id: int | None = None
 ) -> Result:
     """Archive one fetched article page; returns what it was to the archive. The capture the
     page came from (`capture_id`) is linked to the article."""
-    result = _record_article(session, record, seen_at, capture_id)
-    _link_capture(session, capture_id, result.article_id)
+    db = session.connection()
+    result = _record_article(db, _search_index(session), record, seen_at, capture_id)
+    _link_capture(db, capture_id, result.article_id)
     return result
 
 
 def _record_article(
-    session: Session, record: ArticleRecord, seen_at: datetime, capture_id: int | None
+    db: Connection,
+    search: _SearchIndex,
+    record: ArticleRecord,
+    seen_at: datetime,
+    capture_id: int | None,
 ) -> Result:
-    alias_of = _seen_alias(session, record.url, seen_at)
+    alias_of = _seen_alias(db, record.url, seen_at)
     if alias_of is not None:
         return Result(Outcome.ALIAS_SEEN, alias_of)
-    article = _find_article(session, record)
+    article = _find_article(db, record)
     if article is None:
-        return _new_article(session, record, seen_at, capture_id)
+        return _new_article(db, search, record, seen_at, capture_id)
     if article.url == record.url:
-        return _refresh(session, article, record, seen_at, capture_id)
-    _add_alias(session, article, record, seen_at)
+        return _refresh(db, search, article, record, seen_at, capture_id)
+    _add_alias(db, search, article, record, seen_at)
     return Result(Outcome.NEW_ALIAS, article.id)
 
 
@@ -160,17 +303,16 @@ def record_gone(
     session: Session, url: str, seen_at: datetime, capture_id: int | None = None
 ) -> Result:
     """A 404/410 for `url`: its article is marked withdrawn (never deleted)."""
-    row = session.execute(
-        select(_article.c.id, _article.c.withdrawn_at).where(_article.c.url == url)
-    ).first()
+    db = session.connection()
+    row = db.execute(_ARTICLE_AT, {"url": url}).first()
     if row is None:
         result = Result(Outcome.NOT_ARCHIVED)
     elif row.withdrawn_at is not None:
         result = Result(Outcome.STILL_GONE, row.id)
     else:
-        _update(session, _article, row.id, withdrawn_at=seen_at)
+        db.execute(_WITHDRAW, _set(row.id, withdrawn_at=seen_at))
         result = Result(Outcome.WITHDRAWN, row.id)
-    _link_capture(session, capture_id, result.article_id)
+    _link_capture(db, capture_id, result.article_id)
     return result
 
 
@@ -178,113 +320,104 @@ def record_not_modified(
     session: Session, url: str, seen_at: datetime, capture_id: int | None = None
 ) -> Result:
     """A 304 for `url`: its article (or alias) was seen again, unchanged."""
-    result = _not_modified(session, url, seen_at)
-    _link_capture(session, capture_id, result.article_id)
+    db = session.connection()
+    result = _not_modified(db, url, seen_at)
+    _link_capture(db, capture_id, result.article_id)
     return result
 
 
-def _not_modified(session: Session, url: str, seen_at: datetime) -> Result:
-    alias_of = _seen_alias(session, url, seen_at)
+def _not_modified(db: Connection, url: str, seen_at: datetime) -> Result:
+    alias_of = _seen_alias(db, url, seen_at)
     if alias_of is not None:
         return Result(Outcome.ALIAS_SEEN, alias_of)
-    row = session.execute(
-        select(_article.c.id, _article.c.current_version_id).where(_article.c.url == url)
-    ).first()
+    row = db.execute(_ARTICLE_AT, {"url": url}).first()
     if row is None:
         return Result(Outcome.NOT_ARCHIVED)
-    _update(session, _article, row.id, last_seen_at=seen_at, withdrawn_at=None)
+    db.execute(_SEEN, _set(row.id, last_seen_at=seen_at, withdrawn_at=None))
     if row.current_version_id is not None:
-        _update(session, _version, row.current_version_id, last_seen_at=seen_at)
+        db.execute(_VERSION_SEEN, _set(row.current_version_id, last_seen_at=seen_at))
     return Result(Outcome.UNCHANGED, row.id)
 
 
-def _seen_alias(session: Session, url: str, seen_at: datetime) -> int | None:
+def _seen_alias(db: Connection, url: str, seen_at: datetime) -> int | None:
     """The article `url` is an alias of (its sighting recorded), or None."""
-    article_id = session.scalar(select(_alias.c.article_id).where(_alias.c.url == url))
+    article_id: int | None = db.execute(_ALIAS_OF, {"url": url}).scalar()
     if article_id is not None:
-        session.execute(update(_alias).where(_alias.c.url == url).values(last_seen_at=seen_at))
+        db.execute(_ALIAS_SEEN, {"alias_url": url, "seen": seen_at})
     return article_id
 
 
-def _update(session: Session, table: Table, row_id: int, **values: Any) -> None:
-    session.execute(update(table).where(table.c.id == row_id).values(**values))
-
-
-def _link_capture(session: Session, capture_id: int | None, article_id: int | None) -> None:
+def _link_capture(db: Connection, capture_id: int | None, article_id: int | None) -> None:
     if capture_id is not None and article_id is not None:
-        _update(session, _capture, capture_id, article_id=article_id)
+        db.execute(_CAPTURE_OF, _set(capture_id, article_id=article_id))
 
 
-def _find_article(session: Session, record: ArticleRecord) -> _Known | None:
+def _find_article(db: Connection, record: ArticleRecord) -> _Known | None:
     """The archived article this page is: same URL, same id, or same body elsewhere."""
-    rows = session.execute(
-        select(*_KNOWN_COLUMNS, _article.c.body_digest).where(
-            or_(
-                _article.c.url == record.url,
-                _article.c.canonical_id == record.canonical_id,
-                _article.c.body_digest == record.body_digest,
-            )
-        )
+    rows = db.execute(
+        _FIND,
+        {
+            "url": record.url,
+            "canonical_id": record.canonical_id,
+            "body_digest": record.body_digest,
+        },
     ).all()
     for key in ("url", "canonical_id", "body_digest"):
         found = next((row for row in rows if getattr(row, key) == getattr(record, key)), None)
         if found is not None:
             return _Known(*found[:-1])
-    by_alias = session.execute(
-        select(*_KNOWN_COLUMNS)
-        .join(_alias, _alias.c.article_id == _article.c.id)
-        .where(_alias.c.canonical_id == record.canonical_id)
-        .limit(1)
-    ).first()
+    by_alias = db.execute(_FIND_BY_ALIAS, {"canonical_id": record.canonical_id}).first()
     return _Known(*by_alias) if by_alias is not None else None
 
 
 def _new_article(
-    session: Session, record: ArticleRecord, seen_at: datetime, capture_id: int | None
+    db: Connection,
+    search: _SearchIndex,
+    record: ArticleRecord,
+    seen_at: datetime,
+    capture_id: int | None,
 ) -> Result:
     simhash, keys = neardup.signature(record.body)
-    article_id: int = session.execute(
-        insert(_article)
-        .values(
-            url=record.url,
-            canonical_id=record.canonical_id,
-            column_id=record.column_id,
-            body_digest=record.body_digest,
-            simhash=simhash,
-            first_seen_at=seen_at,
-            last_seen_at=seen_at,
-        )
-        .returning(_article.c.id)
+    article_id: int = db.execute(
+        _INSERT_ARTICLE,
+        {
+            "url": record.url,
+            "canonical_id": record.canonical_id,
+            "column_id": record.column_id,
+            "body_digest": record.body_digest,
+            "simhash": simhash,
+            "first_seen_at": seen_at,
+            "last_seen_at": seen_at,
+        },
     ).scalar_one()
-    _add_version(session, article_id, record, seen_at, capture_id, version_no=1)
-    fulltext.index_article(session, article_id, record.title, record.body)
-    original = _link_near_duplicate(session, article_id, simhash, keys, record, seen_at)
-    _index_bands(session, article_id, keys)
+    _add_version(db, article_id, record, seen_at, capture_id, version_no=1)
+    search.add(article_id, record.title, record.body)
+    original = _link_near_duplicate(db, article_id, simhash, keys, record, seen_at)
+    _index_bands(db, article_id, keys)
     return Result(Outcome.NEW, article_id, original)
 
 
 def _add_version(
-    session: Session,
+    db: Connection,
     article_id: int,
     record: ArticleRecord,
     seen_at: datetime,
     capture_id: int | None,
     version_no: int,
 ) -> None:
-    version_id = session.execute(
-        insert(_version)
-        .values(
-            article_id=article_id,
-            version_no=version_no,
-            content_digest=_digest_of(record),
-            capture_id=capture_id,
-            first_seen_at=seen_at,
-            last_seen_at=seen_at,
+    version_id = db.execute(
+        _INSERT_VERSION,
+        {
+            "article_id": article_id,
+            "version_no": version_no,
+            "content_digest": _digest_of(record),
+            "capture_id": capture_id,
+            "first_seen_at": seen_at,
+            "last_seen_at": seen_at,
             **_content_of(record),
-        )
-        .returning(_version.c.id)
+        },
     ).scalar_one()
-    _update(session, _article, article_id, current_version_id=version_id)
+    db.execute(_MAKE_CURRENT, _set(article_id, current_version_id=version_id))
 
 
 def _content_of(record: ArticleRecord) -> dict[str, Any]:
@@ -295,24 +428,16 @@ def _digest_of(record: ArticleRecord) -> str:
     return content_digest(record.title, record.published_on, record.body, record.captions)
 
 
-def _current(session: Session, article: _Known) -> Any:
+def _current(db: Connection, article: _Known) -> Any:
     """The article's current version row (what a reader sees now)."""
-    row = session.execute(
-        select(
-            _version.c.id,
-            _version.c.version_no,
-            _version.c.content_digest,
-            _version.c.title,
-            _version.c.body,
-            _version.c.published_on,
-        ).where(_version.c.id == article.current_version_id)
-    ).first()
+    row = db.execute(_CURRENT, {"version_id": article.current_version_id}).first()
     assert row is not None, f"article {article.id} has no current version"
     return row
 
 
 def _refresh(
-    session: Session,
+    db: Connection,
+    search: _SearchIndex,
     article: _Known,
     record: ArticleRecord,
     seen_at: datetime,
@@ -320,27 +445,25 @@ def _refresh(
 ) -> Result:
     """The same URL again: unchanged content moves `last_seen_at`, changed content is a new
     version (and a page seen again is no longer withdrawn)."""
-    current = _current(session, article)
+    current = _current(db, article)
     if _digest_of(record) == current.content_digest:
-        _update(session, _article, article.id, last_seen_at=seen_at, withdrawn_at=None)
-        _update(session, _version, current.id, last_seen_at=seen_at)
+        db.execute(_SEEN, _set(article.id, last_seen_at=seen_at, withdrawn_at=None))
+        db.execute(_VERSION_SEEN, _set(current.id, last_seen_at=seen_at))
         return Result(Outcome.UNCHANGED, article.id)
-    fulltext.unindex_article(session, article.id, current.title, current.body)
-    _add_version(session, article.id, record, seen_at, capture_id, current.version_no + 1)
-    fulltext.index_article(session, article.id, record.title, record.body)
-    _update(
-        session,
-        _article,
-        article.id,
-        last_seen_at=seen_at,
-        withdrawn_at=None,
-        column_id=record.column_id,
+    search.remove(article.id, current.title, current.body)
+    _add_version(db, article.id, record, seen_at, capture_id, current.version_no + 1)
+    search.add(article.id, record.title, record.body)
+    db.execute(
+        _SEEN_CHANGED,
+        _set(article.id, last_seen_at=seen_at, withdrawn_at=None, column_id=record.column_id),
     )
-    _refresh_fingerprints(session, article.id, record)
+    _refresh_fingerprints(db, article.id, record)
     return Result(Outcome.NEW_VERSION, article.id)
 
 
-def _add_alias(session: Session, article: _Known, record: ArticleRecord, seen_at: datetime) -> None:
+def _add_alias(
+    db: Connection, search: _SearchIndex, article: _Known, record: ArticleRecord, seen_at: datetime
+) -> None:
     """Keep `record.url` as another URL of `article`.
 
     The article's primary URL is its earliest publication: when the new page is dated before
@@ -348,60 +471,66 @@ def _add_alias(session: Session, article: _Known, record: ArticleRecord, seen_at
     current version takes the original page's title and date (the republication's date stays
     on its alias row).
     """
-    current = _current(session, article)
+    current = _current(db, article)
     earlier = (
         record.published_on is not None
         and current.published_on is not None
         and record.published_on < current.published_on
     )
     if not earlier:
-        session.execute(
-            insert(_alias).values(
-                url=record.url,
-                article_id=article.id,
-                canonical_id=record.canonical_id,
-                published_on=record.published_on,
-                first_seen_at=seen_at,
-                last_seen_at=seen_at,
-            )
+        db.execute(
+            _INSERT_ALIAS,
+            {
+                "url": record.url,
+                "article_id": article.id,
+                "canonical_id": record.canonical_id,
+                "published_on": record.published_on,
+                "first_seen_at": seen_at,
+                "last_seen_at": seen_at,
+            },
         )
         return
     # the old primary URL and id become an alias first: they are free for the article then
-    session.execute(
-        insert(_alias).values(
-            url=article.url,
-            article_id=article.id,
-            canonical_id=article.canonical_id,
-            published_on=current.published_on,
-            first_seen_at=article.first_seen_at,
-            last_seen_at=article.last_seen_at,
-        )
+    db.execute(
+        _INSERT_ALIAS,
+        {
+            "url": article.url,
+            "article_id": article.id,
+            "canonical_id": article.canonical_id,
+            "published_on": current.published_on,
+            "first_seen_at": article.first_seen_at,
+            "last_seen_at": article.last_seen_at,
+        },
     )
-    fulltext.unindex_article(session, article.id, current.title, current.body)
-    _update(session, _version, current.id, content_digest=_digest_of(record), **_content_of(record))
-    fulltext.index_article(session, article.id, record.title, record.body)
-    _update(
-        session,
-        _article,
-        article.id,
-        url=record.url,
-        canonical_id=record.canonical_id,
-        column_id=record.column_id,
-        last_seen_at=seen_at,
+    search.remove(article.id, current.title, current.body)
+    db.execute(
+        _VERSION_REWRITTEN,
+        _set(current.id, content_digest=_digest_of(record), **_content_of(record)),
     )
-    _refresh_fingerprints(session, article.id, record)
+    search.add(article.id, record.title, record.body)
+    db.execute(
+        _SEEN_MOVED,
+        _set(
+            article.id,
+            last_seen_at=seen_at,
+            url=record.url,
+            canonical_id=record.canonical_id,
+            column_id=record.column_id,
+        ),
+    )
+    _refresh_fingerprints(db, article.id, record)
 
 
-def _refresh_fingerprints(session: Session, article_id: int, record: ArticleRecord) -> None:
+def _refresh_fingerprints(db: Connection, article_id: int, record: ArticleRecord) -> None:
     """The body digest, SimHash and band keys of the article's new current body."""
     simhash, keys = neardup.signature(record.body)
-    _update(session, _article, article_id, body_digest=record.body_digest, simhash=simhash)
-    session.execute(delete(_band).where(_band.c.article_id == article_id))
-    _index_bands(session, article_id, keys)
+    db.execute(_FINGERPRINTS, _set(article_id, body_digest=record.body_digest, simhash=simhash))
+    db.execute(_DELETE_BANDS, {"article_id": article_id})
+    _index_bands(db, article_id, keys)
 
 
 def _link_near_duplicate(
-    session: Session,
+    db: Connection,
     article_id: int,
     simhash: int,
     keys: list[int],
@@ -415,13 +544,7 @@ def _link_near_duplicate(
     """
     if not simhash or not keys:
         return None
-    rows = session.execute(
-        select(_article.c.id, _article.c.simhash, _version.c.published_on)
-        .join(_band, _band.c.article_id == _article.c.id)
-        .join(_version, _version.c.id == _article.c.current_version_id)
-        .where(_band.c.band_key.in_(keys), _article.c.id != article_id)
-        .distinct()
-    ).all()
+    rows = db.execute(_CANDIDATES, {"keys": keys, "article_id": article_id}).all()
     scored = sorted(
         (neardup.hamming(simhash, other), other_id, published)
         for other_id, other, published in rows
@@ -434,18 +557,22 @@ def _link_near_duplicate(
         record.published_on and other_published and record.published_on < other_published
     )
     copy_id, original_id = (article_id, other_id) if newer_is_this else (other_id, article_id)
-    session.execute(
-        insert(_near).values(
-            article_id=copy_id, original_id=original_id, distance=distance, found_at=seen_at
-        )
+    db.execute(
+        _INSERT_NEAR,
+        {
+            "article_id": copy_id,
+            "original_id": original_id,
+            "distance": distance,
+            "found_at": seen_at,
+        },
     )
     return int(other_id)
 
 
-def _index_bands(session: Session, article_id: int, keys: list[int]) -> None:
+def _index_bands(db: Connection, article_id: int, keys: list[int]) -> None:
     if keys:
-        session.execute(
-            insert(_band), [{"band_key": key, "article_id": article_id} for key in set(keys)]
+        db.execute(
+            _INSERT_BANDS, [{"band_key": key, "article_id": article_id} for key in set(keys)]
         )
 
 
@@ -453,20 +580,20 @@ def record_column(
     session: Session, column_id: str, name: str, list_url: str, seen_at: datetime
 ) -> None:
     """Remember a column's name as the navigation shows it (the latest name wins)."""
-    known = session.execute(
-        update(_column)
-        .where(_column.c.column_id == column_id)
-        .values(name=name, list_url=list_url, last_seen_at=seen_at)
+    db = session.connection()
+    known = db.execute(
+        _COLUMN_SEEN, {"key": column_id, "new_name": name, "new_url": list_url, "seen": seen_at}
     )
-    if not known.rowcount:  # type: ignore[attr-defined]
-        session.execute(
-            insert(_column).values(
-                column_id=column_id,
-                name=name,
-                list_url=list_url,
-                first_seen_at=seen_at,
-                last_seen_at=seen_at,
-            )
+    if not known.rowcount:
+        db.execute(
+            _INSERT_COLUMN,
+            {
+                "column_id": column_id,
+                "name": name,
+                "list_url": list_url,
+                "first_seen_at": seen_at,
+                "last_seen_at": seen_at,
+            },
         )
 
 

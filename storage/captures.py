@@ -7,12 +7,19 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import Capture, table_of
 
 _capture = table_of(Capture)
+_LATEST_SAME = (
+    select(_capture.c.id, _capture.c.revisit_of)
+    .where(_capture.c.url == bindparam("url"), _capture.c.body_sha256 == bindparam("digest"))
+    .order_by(_capture.c.fetched_at.desc(), _capture.c.id.desc())
+    .limit(1)
+)
+_INSERT = insert(_capture).returning(_capture.c.id)
 
 COMPRESSION_LEVEL = 6
 
@@ -36,12 +43,8 @@ def record_capture(
     no second body, a pointer to the capture that holds it. Returns the stored row (a
     `Capture` not attached to the session: the write path runs Core statements only)."""
     digest = hashlib.sha256(record.body).hexdigest()
-    previous = session.execute(
-        select(_capture.c.id, _capture.c.revisit_of)
-        .where(_capture.c.url == record.url, _capture.c.body_sha256 == digest)
-        .order_by(_capture.c.fetched_at.desc(), _capture.c.id.desc())
-        .limit(1)
-    ).first()
+    db = session.connection()
+    previous = db.execute(_LATEST_SAME, {"url": record.url, "digest": digest}).first()
     original = None
     if previous is not None:
         original = previous.revisit_of if previous.revisit_of is not None else previous.id
@@ -57,9 +60,7 @@ def record_capture(
         "revisit_of": original,
         "article_id": article_id,
     }
-    capture_id = session.execute(
-        insert(_capture).values(**values).returning(_capture.c.id)
-    ).scalar_one()
+    capture_id = db.execute(_INSERT, values).scalar_one()
     return Capture(id=capture_id, **values)
 
 
