@@ -190,8 +190,18 @@ _CANDIDATES = (
 _DELETE_BANDS = delete(_band).where(_band.c.article_id == bindparam("article_id"))
 _WITHDRAW = _by_id(_article, "withdrawn_at")
 _SEEN = _by_id(_article, "last_seen_at", "withdrawn_at")
-_SEEN_CHANGED = _by_id(_article, "last_seen_at", "withdrawn_at", "column_id")
-_SEEN_MOVED = _by_id(_article, "last_seen_at", "url", "canonical_id", "column_id")
+_SEEN_CHANGED = _by_id(
+    _article, "last_seen_at", "withdrawn_at", "column_id", "published_on", "published_year"
+)
+_SEEN_MOVED = _by_id(
+    _article,
+    "last_seen_at",
+    "url",
+    "canonical_id",
+    "column_id",
+    "published_on",
+    "published_year",
+)
 _MAKE_CURRENT = _by_id(_article, "current_version_id")
 _FINGERPRINTS = _by_id(_article, "body_digest", "simhash")
 _VERSION_SEEN = _by_id(_version, "last_seen_at")
@@ -388,6 +398,7 @@ def _new_article(
             "simhash": simhash,
             "first_seen_at": seen_at,
             "last_seen_at": seen_at,
+            **_dated(record),
         },
     ).scalar_one()
     _add_version(db, article_id, record, seen_at, capture_id, version_no=1)
@@ -418,6 +429,12 @@ def _add_version(
         },
     ).scalar_one()
     db.execute(_MAKE_CURRENT, _set(article_id, current_version_id=version_id))
+
+
+def _dated(record: ArticleRecord) -> dict[str, Any]:
+    """The article row's copy of the current version's date (for its column-and-year index)."""
+    published = record.published_on
+    return {"published_on": published, "published_year": published.year if published else None}
 
 
 def _content_of(record: ArticleRecord) -> dict[str, Any]:
@@ -455,7 +472,13 @@ def _refresh(
     search.add(article.id, record.title, record.body)
     db.execute(
         _SEEN_CHANGED,
-        _set(article.id, last_seen_at=seen_at, withdrawn_at=None, column_id=record.column_id),
+        _set(
+            article.id,
+            last_seen_at=seen_at,
+            withdrawn_at=None,
+            column_id=record.column_id,
+            **_dated(record),
+        ),
     )
     _refresh_fingerprints(db, article.id, record)
     return Result(Outcome.NEW_VERSION, article.id)
@@ -516,6 +539,7 @@ def _add_alias(
             url=record.url,
             canonical_id=record.canonical_id,
             column_id=record.column_id,
+            **_dated(record),
         ),
     )
     _refresh_fingerprints(db, article.id, record)

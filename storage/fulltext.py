@@ -36,7 +36,7 @@ CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 CREATE_TABLE = (
     "CREATE VIRTUAL TABLE articles_fts USING fts5("
-    "title, body, content='', tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
+    "title, body, content='', tokenize='unicode61 remove_diacritics 2')"
 )
 # PostgreSQL's index: one row per article, dropped with it.
 CREATE_TABLE_POSTGRESQL = (

@@ -59,12 +59,19 @@ class Article(Base):
     )
     body_digest: Mapped[str] = mapped_column(String(64), index=True)
     simhash: Mapped[int | None] = mapped_column(BigInteger)
+    # The current version's date, repeated here for the (column, year) index (revision 0004).
+    published_on: Mapped[date | None] = mapped_column(Date)
+    published_year: Mapped[int | None] = mapped_column(Integer)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     current: Mapped[ArticleVersion | None] = relationship(
         foreign_keys=[current_version_id], post_update=True
+    )
+
+    __table_args__ = (
+        Index("ix_article_column_id_published_year", "column_id", "published_year", "published_on"),
     )
 
 

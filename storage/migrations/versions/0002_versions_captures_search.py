@@ -25,7 +25,6 @@ from alembic import op
 # The index text, the content digest and the SimHash must be the very functions the running
 # code uses, or the first crawl after the upgrade would see every article as changed.
 from storage.archive import content_digest
-from storage.fulltext import CREATE_TABLE as CREATE_FTS
 from storage.fulltext import CREATE_TABLE_POSTGRESQL as CREATE_FTS_POSTGRESQL
 from storage.fulltext import index_article
 from storage.neardup import fingerprint, lsh_keys
@@ -35,6 +34,11 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+# The index as this revision made it (0004 rebuilds it without prefix indexes).
+CREATE_FTS = (
+    "CREATE VIRTUAL TABLE articles_fts USING fts5("
+    "title, body, content='', tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
+)
 CONTENT_COLUMNS = (
     "title",
     "published_on",
