@@ -44,6 +44,7 @@ import logging
 import os
 import pickle
 import socket
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,9 @@ ARCHIVE_PIPELINE = "govcrawler.pipelines.ArchivePipeline"
 PACE_MIDDLEWARE_ORDER = 950  # last before the download: the wait ends as the request leaves
 POLL_SECONDS = 0.5  # how often an idle worker looks at the shared queue again
 _ACK_CHUNK = 500
+# The counts summed over the workers of a job (for the job's health checks).
+_SUMMED = ("govcrawler/", "downloader/", "httperror/")
+_NOT_SUMMED = ("govcrawler/distributed/", "govcrawler/run/")
 
 
 class RedisUnavailable(Exception):
@@ -188,8 +192,9 @@ for _, w in ipairs(redis.call('SMEMBERS', KEYS[2])) do
 end
 return moved
 """
-# KEYS: job, queue, workers, seeding, seen. ARGV: job id, in-flight prefix, heartbeat prefix.
-# 0: work remains; 1: the job was already over; 2: it ended here (its keys are deleted).
+# KEYS: job, queue, workers, seeding, seen, stats. ARGV: job id, in-flight prefix, heartbeat
+# prefix. 0: work remains; 1: the job was already over; 2: it ended here (its keys are deleted,
+# its summed stats kept an hour).
 _FINISH = """
 if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return 1 end
 if redis.call('ZCARD', KEYS[2]) > 0 then return 0 end
@@ -200,6 +205,7 @@ for _, w in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   if redis.call('ZCARD', ARGV[2] .. w) > 0 then return 0 end
 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('EXPIRE', KEYS[6], 3600)
 return 2
 """
 # KEYS: pace. ARGV: delay ms, hold ms. Reserves the host's next slot, `delay` after the last
@@ -217,6 +223,17 @@ end
 if delay > 0 then redis.call('SET', KEYS[1], at + delay, 'PX', at + delay - now + 60000) end
 return at - now
 """
+
+
+def reserve_slot(server: redis.Redis, key: str, delay: float) -> float:
+    """Reserve the host's next slot, `delay` seconds after the one before it (or now): the
+    seconds to wait until it."""
+    return int(server.register_script(_PACE)(keys=[key], args=[int(delay * 1000), 0])) / 1000
+
+
+def hold_host(server: redis.Redis, key: str, seconds: float) -> None:
+    """No slot of the host starts before `seconds` from now (a Retry-After), for any worker."""
+    server.register_script(_PACE)(keys=[key], args=[0, int(seconds * 1000)])
 
 
 @dataclass(frozen=True)
@@ -242,6 +259,10 @@ class JobKeys:
     @property
     def seeding(self) -> str:
         return f"{self.prefix}:job:{self.job_id}:seeding"
+
+    @property
+    def stats(self) -> str:
+        return f"{self.prefix}:job:{self.job_id}:stats"
 
     @property
     def inflight_prefix(self) -> str:
@@ -313,6 +334,8 @@ class JobScheduler(Scheduler):
         self.archive: AcknowledgingArchivePipeline | None = None
         self.broken = False
         self._loops: list[LoopingCall] = []
+        self._pushed: dict[str, int] = {}
+        self._heart: Heartbeat | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -362,7 +385,8 @@ class JobScheduler(Scheduler):
             len(self.queue),
             mine + theirs,
         )
-        self._every(self.timeout / 3, self._heartbeat)
+        self._heart = Heartbeat(self.server, alive, self.token, self._ttl_ms())
+        self._heart.start()
         self._every(POLL_SECONDS, self._poll)
 
     def _ttl_ms(self) -> int:
@@ -374,14 +398,6 @@ class JobScheduler(Scheduler):
             lambda failure: logger.error("distributed: %s", failure.getErrorMessage())
         )
         self._loops.append(loop)
-
-    def _heartbeat(self) -> None:
-        if self.broken:
-            return
-        try:
-            self.server.set(alive_prefix(self.prefix) + self.worker, self.token, px=self._ttl_ms())
-        except redis.RedisError as error:
-            self._fail(error)
 
     def _poll(self) -> None:
         """Wake the engine, so an idle worker takes requests other workers queued."""
@@ -457,6 +473,7 @@ class JobScheduler(Scheduler):
         if not payloads or self.broken:
             return
         try:
+            self._push_stats()
             self.queue.acknowledge(payloads)
         except redis.RedisError as error:
             self._fail(error)
@@ -482,12 +499,20 @@ class JobScheduler(Scheduler):
         keys = self.keys
         try:
             self._settle(everything=True)
+            self._push_stats()
             self.server.srem(keys.seeding, self.worker)  # its start requests are all queued
             self._reclaim()
             if len(self.queue):
                 raise DontCloseSpider
             status = self.server.register_script(_FINISH)(
-                keys=[f"{self.prefix}:job", keys.queue, keys.workers, keys.seeding, keys.seen],
+                keys=[
+                    f"{self.prefix}:job",
+                    keys.queue,
+                    keys.workers,
+                    keys.seeding,
+                    keys.seen,
+                    keys.stats,
+                ],
                 args=[keys.job_id, keys.inflight_prefix, alive_prefix(self.prefix)],
             )
         except redis.RedisError as error:
@@ -500,6 +525,34 @@ class JobScheduler(Scheduler):
         )
         assert self.stats is not None
         self.stats.set_value("govcrawler/distributed/job_finished_here", status == 2)
+        if status == 2:
+            self._keep_job_stats()
+
+    def _push_stats(self) -> None:
+        """Add this worker's counts since the last push to the job's (before acknowledging: so
+        when the job ends, every worker's counts are in)."""
+        assert self.stats is not None and self.keys is not None
+        pipe = self.server.pipeline(transaction=False)
+        for key, value in self.stats.get_stats().items():
+            if not key.startswith(_SUMMED) or key.startswith(_NOT_SUMMED):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                continue
+            if delta := value - self._pushed.get(key, 0):
+                pipe.hincrby(self.keys.stats, key, delta)
+                self._pushed[key] = value
+        pipe.execute()
+
+    def _keep_job_stats(self) -> None:
+        """The whole job's counts, for the health checks of the worker that ended it."""
+        assert self.stats is not None and self.keys is not None
+        try:
+            summed = self.server.hgetall(self.keys.stats)
+        except redis.RedisError as error:
+            logger.error("could not read the job's stats (Redis: %s)", error)
+            return
+        job = {key.decode(): int(value) for key, value in summed.items()}
+        self.stats.set_value("govcrawler/distributed/job_stats", job)
 
     def close(self, reason: str) -> None:
         """Called after the pipelines closed (the last batch committed): acknowledge what is
@@ -507,6 +560,8 @@ class JobScheduler(Scheduler):
         for loop in self._loops:
             if loop.running:
                 loop.stop()
+        if self._heart is not None:
+            self._heart.stop()
         if self.keys is None or self.broken:
             return
         keys = self.keys
@@ -539,6 +594,28 @@ class JobScheduler(Scheduler):
         engine = self.crawler.engine
         if engine is not None and engine.spider is not None:
             deferred_from_coro(engine.close_spider_async(reason="redis_error"))
+
+
+class Heartbeat(threading.Thread):
+    """Refreshes the worker's heartbeat key every third of its TTL, from a thread of its own:
+    a busy reactor (a long commit, a slow extraction) does not make a live worker look dead;
+    a dead or frozen process stops it."""
+
+    def __init__(self, server: redis.Redis, key: str, token: str, ttl_ms: int) -> None:
+        super().__init__(name="govcrawler-heartbeat", daemon=True)
+        self.server, self.key, self.token, self.ttl_ms = server, key, token, ttl_ms
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.ttl_ms / 3000):
+            try:
+                self.server.set(self.key, self.token, px=self.ttl_ms)
+            except redis.RedisError as error:  # the reactor's next Redis call fails the worker
+                logger.warning("heartbeat not sent (Redis: %s)", error)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=5)
 
 
 class WorkerIdInUse(Exception):
@@ -595,7 +672,6 @@ class GlobalPaceMiddleware:
         self.default_delay = crawler.settings.getfloat("DOWNLOAD_DELAY", 0.0)
         self.locks: dict[str, DeferredLock] = {}
         self.holding: dict[Request, DeferredLock] = {}
-        self._pace = server.register_script(_PACE)
         assert crawler.stats is not None
         self.stats = crawler.stats
 
@@ -621,10 +697,10 @@ class GlobalPaceMiddleware:
             lock = self.locks.setdefault(slot_key, DeferredLock())
             await maybe_deferred_to_future(lock.acquire())
             self.holding[request] = lock
-        wait_ms = int(self._pace(keys=[self._key(request)], args=[int(delay * 1000), 0]))
-        if wait_ms > 0:
-            self.stats.inc_value("govcrawler/politeness/global_wait_ms", wait_ms)
-            await _sleep(wait_ms / 1000)
+        wait = reserve_slot(self.server, self._key(request), delay)
+        if wait > 0:
+            self.stats.inc_value("govcrawler/politeness/global_wait_ms", int(wait * 1000))
+            await _sleep(wait)
         if slot is not None and delay > 0:
             slot.lastseen = 0  # the wait is done here: the downloader adds none of its own
 
@@ -632,7 +708,7 @@ class GlobalPaceMiddleware:
         self._release(request)
         wait = response_retry_after(response, datetime.now(UTC))
         if wait is not None and 0 < wait <= self.max_retry_after:
-            self._pace(keys=[self._key(request)], args=[0, int(wait * 1000)])
+            hold_host(self.server, self._key(request), wait)
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:

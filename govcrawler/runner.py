@@ -29,6 +29,10 @@ def crawl_settings(overrides: dict[str, Any]) -> Settings:
     settings = Settings()
     settings.setmodule("govcrawler.settings", priority="project")
     settings.setdict(overrides, priority="cmdline")
+    delay = settings.get("GOVCRAWLER_DOWNLOAD_DELAY")
+    if delay not in (None, ""):
+        # "cmdline": above replay's 0 (an add-on at "spider" priority)
+        settings.set("DOWNLOAD_DELAY", float(delay), priority="cmdline")
     return settings
 
 

@@ -105,7 +105,7 @@ class RunRecorder:
     ) -> RunReport:
         outcome = OUTCOMES.get(reason, reason)
         judged = outcome in ("finished", "blocked")
-        problems = check_run(stats, previous, self.thresholds) if judged else []
+        problems = check_run(*_judged(stats, previous), self.thresholds) if judged else []
         status = exit_status(problems) if outcome != "failed" else EXIT_FAILED
         if problems:
             outcome = "blocked" if any(p.blocked for p in problems) else "failed_health"
@@ -128,6 +128,16 @@ class RunRecorder:
             stats={k: _plain(v) for k, v in stats.items() if k.startswith(_KEPT_STATS)},
             problems=[problem.message for problem in problems],
         )
+
+
+def _judged(stats: dict[str, Any], previous: list[Any]) -> tuple[dict[str, Any], list[Any]]:
+    """What the health checks compare. A worker of a distributed crawl saw only part of the
+    job: the worker that finished the job judges the whole job's counts against the previous
+    runs; the others only their own, against nothing (blocks, fallbacks, errors, no drops)."""
+    if "govcrawler/distributed/job" not in stats:
+        return stats, previous
+    job = stats.get("govcrawler/distributed/job_stats")
+    return (job, previous) if job else (stats, [])
 
 
 def _recovering(spider: Spider) -> bool:

@@ -75,6 +75,10 @@ GOVCRAWLER_WORKER_TIMEOUT = float(os.environ.get("GOVCRAWLER_WORKER_TIMEOUT", "6
 # Where lock files go when the archive is not a local SQLite file (default: the temp directory).
 GOVCRAWLER_LOCK_DIR = os.environ.get("GOVCRAWLER_LOCK_DIR", "")
 
+# Seconds between two requests to the site (across all workers of a distributed crawl), over
+# DOWNLOAD_DELAY below and over replay's 0: e.g. a realistic pace when timing a replay (env var).
+GOVCRAWLER_DOWNLOAD_DELAY = os.environ.get("GOVCRAWLER_DOWNLOAD_DELAY", "")
+
 # --- testing only ---------------------------------------------------------------------------
 # Fault injection for the crash-safety tests: "commit:N" (SIGKILL inside the N-th batch's
 # transaction), "batch:N" (after the N-th commit), "response:N" (at the N-th article response).

@@ -92,6 +92,7 @@ def crawl(
     from govcrawler.runner import run_crawl  # Scrapy is imported here, not at start-up
 
     storage.open_archive(database).dispose()  # a bad URL or archive fails before any request
+    check_delay(defaults.GOVCRAWLER_DOWNLOAD_DELAY)
     level = (log_level or ("INFO" if log_file else "WARNING")).upper()
     overrides: dict[str, Any] = {
         "GOVCRAWLER_DATABASE_URL": database,
@@ -123,6 +124,17 @@ def crawl(
     if result.exit_status == EXIT_CRAWL_FAILED:
         click.echo(f"crawl stopped early: {result.finish_reason}", err=True)
     sys.exit(result.exit_status)
+
+
+def check_delay(value: str) -> None:
+    """GOVCRAWLER_DOWNLOAD_DELAY, if set, is a number of seconds."""
+    try:
+        if value and float(value) >= 0:
+            return
+    except ValueError:
+        pass
+    if value:
+        raise click.ClickException(f"GOVCRAWLER_DOWNLOAD_DELAY wants seconds, not {value!r}")
 
 
 def distributed_worker(redis_url: str, worker_id: str | None) -> str:
