@@ -51,13 +51,22 @@ class SearchHit:
     score: float
 
 
+#: SQLite ranks at most this many matches, the most recently archived (highest ids): FTS5
+#: scores every match it ranks (~2 µs each), so a word in most of a million articles would
+#: cost seconds. A query with fewer matches is ranked whole; a commoner one returns the best
+#: of its newest RANK_WINDOW matches (benchmarks/RESULTS.md, B3).
+RANK_WINDOW = 4000
+
 # The best `limit` hits are chosen from the index (joined to `articles` only when a filter
-# needs it), and only they are joined for display: no hit beyond them has its row read.
+# needs it), and only they are joined for display: no hit beyond them has its row read. FTS5
+# walks the matches newest first and stops after RANK_WINDOW of them.
 _SEARCH = """
 SELECT a.id, a.url, a.title, a.published_on, a.column_name, a.body, -hit.score AS score
-FROM (SELECT articles_fts.rowid AS id, {rank} AS score FROM articles_fts {join}
-      WHERE articles_fts MATCH :match {where}
-      ORDER BY score, articles_fts.rowid LIMIT :limit) AS hit
+FROM (SELECT id, score FROM
+        (SELECT articles_fts.rowid AS id, {rank} AS score FROM articles_fts {join}
+         WHERE articles_fts MATCH :match {where}
+         ORDER BY articles_fts.rowid DESC LIMIT :window)
+      ORDER BY score, id LIMIT :limit) AS hit
 JOIN articles AS a ON a.id = hit.id
 ORDER BY hit.score, hit.id
 """
@@ -120,6 +129,7 @@ def search_articles(
         params = {
             "match": fts5(parsed.node),
             "limit": limit,
+            "window": RANK_WINDOW,
             **filters,
             "since": None if since is None else f"{since:%Y-%m-%d}",
             "until": None if until is None else f"{until:%Y-%m-%d}",

@@ -1,0 +1,57 @@
+"""SQLite ranks a bounded window of matches, the most recently archived: a common word costs
+the same at a million articles as at ten thousand (storage.search.RANK_WINDOW)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+import storage
+from storage import search
+from tests.conftest import sqlite_only
+
+SEEN = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+
+
+def bamboo(n: int, in_title: bool) -> storage.ArticleRecord:
+    title = f"Bamboo forests, report {n}" if in_title else f"Forestry report {n}"
+    return storage.ArticleRecord(
+        url=f"https://www.sc.gov.cn/10462/10758/10760/10765/2024/3/{n}/b{n:031d}.shtml",
+        canonical_id=f"b{n:031d}",
+        title=title,
+        body=f"Report {n} of the forestry bureau mentions bamboo once among other trees.",
+        body_digest=f"{n:064d}",
+        published_on=date(2024, 3, n),
+        column_id="10765",
+        language="en",
+        template="contText",
+        extraction_path="container",
+    )
+
+
+@pytest.fixture
+def six_matches(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Six articles about bamboo; the first archived (id 1) is the best match (title too)."""
+    with sessions.begin() as session:
+        for n in range(1, 7):
+            storage.record_article(session, bamboo(n, in_title=n == 1), SEEN)
+    return sessions
+
+
+@sqlite_only
+def test_a_query_within_the_window_is_ranked_whole(six_matches: sessionmaker[Session]) -> None:
+    with six_matches() as session:
+        hits = search.search_articles(session, "bamboo", limit=3)
+    assert hits[0].article_id == 1
+
+
+@sqlite_only
+def test_a_commoner_query_is_ranked_within_its_newest_matches(
+    six_matches: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "RANK_WINDOW", 4)
+    with six_matches() as session:
+        hits = search.search_articles(session, "bamboo", limit=6)
+    assert sorted(hit.article_id for hit in hits) == [3, 4, 5, 6]  # the 4 newest, ranked
