@@ -10,10 +10,14 @@ written). The build stops at the last checkpoint it can reach within `budget_s`.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import multiprocessing
 import random
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,36 +42,55 @@ def checkpoints(size: int) -> list[int]:
     return sorted({step for step in STEPS if step < size} | {size})
 
 
-def write_batch(session: Session, spec: SiteSpec, first: int, last: int, sizes: dict) -> float:
-    """Articles [first, last) into the archive; returns the seconds spent in storage calls."""
+@dataclass(frozen=True)
+class Prepared:
+    """Article `i` of the synthetic site as the crawler hands it to storage, and its sizes."""
+
+    capture: storage.CaptureRecord
+    record: storage.ArticleRecord
+    text_bytes: int
+    compressed_bytes: int | None  # sampled: every 50th article's page, zlib level 6
+
+
+def prepare(spec: SiteSpec, i: int) -> Prepared:
+    """Make article `i` (run in a generator process: the site is made, not measured)."""
+    article = synth_article(spec, i)
+    page = page_of(article, []).encode("utf-8")
+    body = "\n\n".join(article.text.paragraphs)
+    now = datetime.now(UTC)
+    record = storage.ArticleRecord(
+        url=article.url,
+        canonical_id=article.doc_id,
+        title=article.text.title,
+        body=body,
+        body_digest=body_digest(article.text.paragraphs),
+        published_on=article.published_on,
+        column_id=article.column[0],
+        page_column_name=article.column[1],
+        language=article.text.language,
+        template="synthetic",
+        extraction_path="container",
+    )
+    return Prepared(
+        storage.CaptureRecord(article.url, article.url, 200, now, page, HEADERS),
+        record,
+        len(article.text.title.encode()) + len(body.encode()),
+        len(zlib.compress(page, 6)) if i % 50 == 0 else None,
+    )
+
+
+def write_batch(session: Session, articles: Iterable[Prepared], sizes: dict) -> float:
+    """Articles into the archive as the pipeline writes them; returns the seconds spent in
+    storage calls."""
     spent = 0.0
-    for i in range(first, last):
-        article = synth_article(spec, i)
-        page = page_of(article, []).encode("utf-8")
-        body = "\n\n".join(article.text.paragraphs)
-        sizes["text"] += len(article.text.title.encode()) + len(body.encode())
-        if i % 50 == 0:
+    for article in articles:
+        sizes["text"] += article.text_bytes
+        if article.compressed_bytes is not None:
             sizes["sampled"] += 1
-            sizes["compressed"] += len(zlib.compress(page, 6))
-        record = storage.ArticleRecord(
-            url=article.url,
-            canonical_id=article.doc_id,
-            title=article.text.title,
-            body=body,
-            body_digest=body_digest(article.text.paragraphs),
-            published_on=article.published_on,
-            column_id=article.column[0],
-            page_column_name=article.column[1],
-            language=article.text.language,
-            template="synthetic",
-            extraction_path="container",
-        )
-        now = datetime.now(UTC)
+            sizes["compressed"] += article.compressed_bytes
         start = time.perf_counter()
-        capture = storage.record_capture(
-            session, storage.CaptureRecord(article.url, article.url, 200, now, page, HEADERS)
-        )
-        storage.record_article(session, record, now, capture.id)
+        capture = storage.record_capture(session, article.capture)
+        storage.record_article(session, article.record, article.capture.fetched_at, capture.id)
         spent += time.perf_counter() - start
     start = time.perf_counter()
     session.flush()
@@ -119,13 +142,28 @@ def run(
     sizes = {"text": 0, "compressed": 0, "sampled": 0}
     points: list[dict] = []
     done, storage_s, started, chunk_start = 0, 0.0, time.perf_counter(), time.perf_counter()
+    # The articles are made in a second process (the machine's other core), one batch ahead
+    # of this one, which writes: the build measures storage, not the site generator.
+    generator = multiprocessing.get_context("fork").Pool(1)
+    batches = iter(
+        [
+            range(first, min(first + batch, target))
+            for start, target in itertools.pairwise([0, *checkpoints(size)])
+            for first in range(start, target, batch)
+        ]
+    )
+    make = functools.partial(prepare, spec)
+    ahead = generator.map_async(make, next(batches))
     for target in checkpoints(size):
         chunk_from, chunk_storage = done, storage_s
         while done < target:
-            last = min(done + batch, target)
+            articles = ahead.get()
+            following = next(batches, None)
+            if following is not None:
+                ahead = generator.map_async(make, following)
             with sessions.begin() as session:
-                storage_s += write_batch(session, spec, done, last, sizes)
-            done = last
+                storage_s += write_batch(session, articles, sizes)
+            done += len(articles)
             if time.perf_counter() - chunk_start > 30 or done == target:
                 elapsed = time.perf_counter() - started
                 print(
@@ -150,6 +188,7 @@ def run(
             projected = (next_target - done) / point["rate"] * 1.3
             if point["elapsed_s"] + projected > budget_s:
                 break
+    generator.terminate()
     engine.dispose()
     return summarise(points, sizes, size, budget_s, batch, repeats)
 
