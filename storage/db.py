@@ -65,6 +65,11 @@ def create_archive_engine(url: str) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # A new archive gets 2 KiB pages (an existing one keeps its own): a version's text or a
+    # compressed capture (~6.5 KB) then fills its overflow pages, where with 4 KiB pages each
+    # left a leaf page a third empty. Measured on B3's articles: 19.4 KB per article instead of
+    # 21.4 KB, searches as fast (benchmarks/RESULTS.md).
+    cursor.execute("PRAGMA page_size=2048")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint, safe under WAL
     cursor.execute("PRAGMA foreign_keys=ON")
