@@ -31,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=5, help="B1 rounds (a and b each)")
     p.add_argument("--b2-articles", type=int, default=10_000)
     p.add_argument("--b3-size", type=int, default=1_000_000, help="B3 articles wanted")
-    p.add_argument("--b3-budget", type=float, default=3600, help="B3 build budget, seconds")
+    p.add_argument("--b3-budget", type=float, default=7200, help="B3 build budget, seconds")
     p.add_argument("--b3-batch", type=int, default=500, help="B3 articles per transaction")
     p.add_argument("--b4-pages", type=int, default=100_000)
     p.add_argument("--keep", action="store_true", help="keep generated sites and archives")
