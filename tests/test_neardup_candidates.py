@@ -1,0 +1,69 @@
+"""Near-duplicate candidates are the articles sharing the most LSH bands with a new one, at
+most `storage.archive.MAX_CANDIDATES`: a band shared with a crowd of formulaic texts does not
+make every insert read the crowd, and does not hide the real original."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+import storage
+from storage import archive, neardup
+from storage.models import NearDuplicate, NearDuplicateBand
+
+PAIRS = Path(__file__).parent / "fixtures" / "near_duplicates" / "english.json"
+SITE = Path(__file__).parent / "fixtures" / "site"
+SEEN = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)
+
+
+def record(n: int, title: str, body: str) -> storage.ArticleRecord:
+    return storage.ArticleRecord(
+        url=f"https://www.sc.gov.cn/10462/10758/10760/10765/2024/5/{n}/c{n:031d}.shtml",
+        canonical_id=f"c{n:031d}",
+        title=title,
+        body=body,
+        body_digest=f"{n:064d}",
+        published_on=date(2024, 5, n),
+        column_id="10765",
+        language="en",
+        template="contText",
+        extraction_path="container",
+    )
+
+
+def test_the_original_is_found_past_a_crowd_sharing_one_band(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pair = json.loads(PAIRS.read_text("utf-8"))[0]
+    original = json.loads((SITE / pair["original"]).read_text("utf-8"))
+    original_body, edited_body = "\n\n".join(original["body"]), "\n\n".join(pair["body"])
+    keys = neardup.lsh_keys(edited_body)
+    assert len(set(keys) & set(neardup.lsh_keys(original_body))) >= 2
+    with sessions.begin() as session:
+        # six formulaic articles, archived before the original, that share one band key with
+        # the edited copy (lower ids: a cap that kept the first ids found would miss it)
+        crowd = [
+            storage.record_article(
+                session, record(n, f"Notice {n}", f"Unrelated notice number {n} on water."), SEEN
+            ).article_id
+            for n in range(1, 7)
+        ]
+        first = storage.record_article(session, record(7, original["title"], original_body), SEEN)
+        session.execute(
+            insert(NearDuplicateBand), [{"band_key": keys[0], "article_id": i} for i in crowd]
+        )
+    monkeypatch.setattr(archive, "MAX_CANDIDATES", 3)
+    with sessions.begin() as session:
+        copy = storage.record_article(
+            session, replace(record(9, "", edited_body), title=original["title"]), SEEN
+        )
+    assert copy.near_duplicate_of == first.article_id
+    with sessions() as session:
+        links = session.execute(select(NearDuplicate.article_id, NearDuplicate.original_id)).all()
+    assert [tuple(link) for link in links] == [(copy.article_id, first.article_id)]
