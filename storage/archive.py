@@ -27,6 +27,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -179,17 +180,29 @@ _INSERT_VERSION = insert(_version).returning(_version.c.id)
 _INSERT_ALIAS = insert(_alias)
 _INSERT_BANDS = insert(_band)
 _INSERT_NEAR = insert(_near)
-#: Near-duplicate candidates read per new article: those sharing the most LSH bands with it.
-#: A lightly edited copy shares most of its 16 bands; formulaic texts can share one band with
-#: thousands of articles (B3's synthetic notices: up to 2,065 per key at 43,000 articles), and
-#: reading all of them made each insert slower as the archive grew.
+#: Near-duplicate candidates read per new article: those sharing the most LSH bands with it,
+#: among the newest `PER_BAND` articles under each of its band keys. A lightly edited copy
+#: shares most of its 16 bands; formulaic texts can share one band with thousands of articles
+#: (B3's synthetic notices: up to 2,065 per key at 43,000 articles), and reading all of them
+#: made each insert slower as the archive grew. Both bounds keep a lookup constant.
 MAX_CANDIDATES = 64
+PER_BAND = 256
+_BAND_MEMBERS = union_all(
+    *(
+        select(_band.c.article_id)
+        .where(_band.c.band_key == bindparam(f"key{band}"))
+        .order_by(_band.c.article_id.desc())
+        .limit(bindparam("per_band"))
+        .subquery()
+        .select()
+        for band in range(neardup.BANDS)
+    )
+).subquery()
 _CANDIDATE_IDS = (
-    select(_band.c.article_id)
-    .where(_band.c.band_key.in_(bindparam("keys", expanding=True)))
-    .where(_band.c.article_id != bindparam("article_id"))
-    .group_by(_band.c.article_id)
-    .order_by(func.count().desc(), _band.c.article_id)
+    select(_BAND_MEMBERS.c.article_id)
+    .where(_BAND_MEMBERS.c.article_id != bindparam("article_id"))
+    .group_by(_BAND_MEMBERS.c.article_id)
+    .order_by(func.count().desc(), _BAND_MEMBERS.c.article_id)
     .limit(bindparam("most"))
 )
 _CANDIDATES = (
@@ -579,7 +592,13 @@ def _link_near_duplicate(
     if not simhash or not keys:
         return None
     rows = db.execute(
-        _CANDIDATES, {"keys": keys, "article_id": article_id, "most": MAX_CANDIDATES}
+        _CANDIDATES,
+        {
+            **{f"key{band}": key for band, key in enumerate(keys)},
+            "article_id": article_id,
+            "per_band": PER_BAND,
+            "most": MAX_CANDIDATES,
+        },
     ).all()
     scored = sorted(
         (neardup.hamming(simhash, other), other_id, published)

@@ -67,3 +67,30 @@ def test_the_original_is_found_past_a_crowd_sharing_one_band(
     with sessions() as session:
         links = session.execute(select(NearDuplicate.article_id, NearDuplicate.original_id)).all()
     assert [tuple(link) for link in links] == [(copy.article_id, first.article_id)]
+
+
+def test_a_crowded_band_key_does_not_hide_the_original(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a band key the original shares, six newer articles: with only the 2 newest read
+    per key, the original still comes through the other keys it shares."""
+    pair = json.loads(PAIRS.read_text("utf-8"))[1]
+    original = json.loads((SITE / pair["original"]).read_text("utf-8"))
+    original_body, edited_body = "\n\n".join(original["body"]), "\n\n".join(pair["body"])
+    shared = sorted(set(neardup.lsh_keys(edited_body)) & set(neardup.lsh_keys(original_body)))
+    assert len(shared) >= 2
+    with sessions.begin() as session:
+        first = storage.record_article(session, record(1, original["title"], original_body), SEEN)
+        crowd = [
+            storage.record_article(
+                session, record(n, f"Notice {n}", f"Unrelated notice number {n} on roads."), SEEN
+            ).article_id
+            for n in range(2, 8)
+        ]
+        session.execute(
+            insert(NearDuplicateBand), [{"band_key": shared[0], "article_id": i} for i in crowd]
+        )
+    monkeypatch.setattr(archive, "PER_BAND", 2)
+    with sessions.begin() as session:
+        copy = storage.record_article(session, record(9, original["title"], edited_body), SEEN)
+    assert copy.near_duplicate_of == first.article_id
