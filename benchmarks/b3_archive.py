@@ -71,9 +71,13 @@ def prepare(spec: SiteSpec, i: int) -> Prepared:
         template="synthetic",
         extraction_path="container",
     )
+    capture = storage.CaptureRecord(article.url, article.url, 200, now, page, HEADERS)
+    # What storage derives from the records (compressed page, hashes, near-duplicate
+    # signature) is computed here, in the generator process, by the records' own properties,
+    # as a crawler's preparing pool would: the writer then measures the archive's SQL.
     return Prepared(
-        storage.CaptureRecord(article.url, article.url, 200, now, page, HEADERS),
-        record,
+        capture.derive(),
+        record.derive(),
         len(article.text.title.encode()) + len(body.encode()),
         len(zlib.compress(page, 6)) if i % 50 == 0 else None,
     )

@@ -14,6 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -63,6 +64,24 @@ class ArticleRecord:
     captions: list[str] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+
+    # What the write path derives from the record, computed once, wherever it is first asked
+    # for: a process that prepares records (the crawler's pool, B3's generator) can compute
+    # them off the writer's thread, and they travel with the pickled record.
+    @cached_property
+    def signature(self) -> tuple[int, list[int]]:
+        """The body's SimHash and LSH band keys (`storage.neardup.signature`)."""
+        return neardup.signature(self.body)
+
+    @cached_property
+    def digest(self) -> str:
+        """`content_digest` of what a reader sees: a change here is a new version."""
+        return content_digest(self.title, self.published_on, self.body, self.captions)
+
+    def derive(self) -> ArticleRecord:
+        """The record with its derived values computed now (in a preparing process)."""
+        self.__dict__.update(signature=self.signature, digest=self.digest)
+        return self
 
 
 class Outcome(enum.StrEnum):
@@ -410,7 +429,7 @@ def _new_article(
     seen_at: datetime,
     capture_id: int | None,
 ) -> Result:
-    simhash, keys = neardup.signature(record.body)
+    simhash, keys = record.signature
     article_id: int = db.execute(
         _INSERT_ARTICLE,
         {
@@ -444,7 +463,7 @@ def _add_version(
         {
             "article_id": article_id,
             "version_no": version_no,
-            "content_digest": _digest_of(record),
+            "content_digest": record.digest,
             "capture_id": capture_id,
             "first_seen_at": seen_at,
             "last_seen_at": seen_at,
@@ -462,10 +481,6 @@ def _dated(record: ArticleRecord) -> dict[str, Any]:
 
 def _content_of(record: ArticleRecord) -> dict[str, Any]:
     return {name: getattr(record, name) for name in _VERSION_FIELDS}
-
-
-def _digest_of(record: ArticleRecord) -> str:
-    return content_digest(record.title, record.published_on, record.body, record.captions)
 
 
 def _current(db: Connection, article: _Known) -> Any:
@@ -486,7 +501,7 @@ def _refresh(
     """The same URL again: unchanged content moves `last_seen_at`, changed content is a new
     version (and a page seen again is no longer withdrawn)."""
     current = _current(db, article)
-    if _digest_of(record) == current.content_digest:
+    if record.digest == current.content_digest:
         db.execute(_SEEN, _set(article.id, last_seen_at=seen_at, withdrawn_at=None))
         db.execute(_VERSION_SEEN, _set(current.id, last_seen_at=seen_at))
         return Result(Outcome.UNCHANGED, article.id)
@@ -551,7 +566,7 @@ def _add_alias(
     search.remove(article.id, current.title, current.body)
     db.execute(
         _VERSION_REWRITTEN,
-        _set(current.id, content_digest=_digest_of(record), **_content_of(record)),
+        _set(current.id, content_digest=record.digest, **_content_of(record)),
     )
     search.add(article.id, record.title, record.body)
     db.execute(
@@ -570,7 +585,7 @@ def _add_alias(
 
 def _refresh_fingerprints(db: Connection, article_id: int, record: ArticleRecord) -> None:
     """The body digest, SimHash and band keys of the article's new current body."""
-    simhash, keys = neardup.signature(record.body)
+    simhash, keys = record.signature
     db.execute(_FINGERPRINTS, _set(article_id, body_digest=record.body_digest, simhash=simhash))
     db.execute(_DELETE_BANDS, {"article_id": article_id})
     _index_bands(db, article_id, keys)

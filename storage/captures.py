@@ -6,6 +6,7 @@ import hashlib
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
@@ -35,6 +36,21 @@ class CaptureRecord:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
 
+    # Derived once, wherever first asked for (see `storage.ArticleRecord.signature`).
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    @cached_property
+    def compressed(self) -> bytes:
+        """The body as the archive stores it: zlib at `COMPRESSION_LEVEL`."""
+        return zlib.compress(self.body, COMPRESSION_LEVEL)
+
+    def derive(self) -> CaptureRecord:
+        """The record with its derived values computed now (in a preparing process)."""
+        self.__dict__.update(sha256=self.sha256, compressed=self.compressed)
+        return self
+
 
 def record_capture(
     session: Session, record: CaptureRecord, article_id: int | None = None
@@ -42,7 +58,7 @@ def record_capture(
     """Keep one response. Bytes identical to the URL's latest stored capture are a revisit:
     no second body, a pointer to the capture that holds it. Returns the stored row (a
     `Capture` not attached to the session: the write path runs Core statements only)."""
-    digest = hashlib.sha256(record.body).hexdigest()
+    digest = record.sha256
     db = session.connection()
     previous = db.execute(_LATEST_SAME, {"url": record.url, "digest": digest}).first()
     original = None
@@ -54,7 +70,7 @@ def record_capture(
         "status": record.status,
         "headers": record.headers,
         "fetched_at": record.fetched_at,
-        "body": None if original is not None else zlib.compress(record.body, COMPRESSION_LEVEL),
+        "body": None if original is not None else record.compressed,
         "body_sha256": digest,
         "body_length": len(record.body),
         "revisit_of": original,
