@@ -133,9 +133,13 @@ def run(workdir: Path, articles: int = 10_000, columns: int = 6, new: int = 10) 
                 f"{after['requests'] - fixed} (allowed {allowed_new}: {columns} first list "
                 f"pages, read by every run, {grown.lists_showing_new} of them showing the new "
                 f"articles, + {grown.later_lists_showing_new} later list pages showing them + "
-                f"{new} articles + {after['revisits']} due revisits); {max(extra_new, 0)} more: "
-                f"{after['kinds'].get('list pages 2+', 0)} list pages 2+ fetched, none showing "
-                "a new article (paging goes on after any page with a new article)",
+                f"{new} articles + {after['revisits']} due revisits); {max(extra_new, 0)} more"
+                + (
+                    f": {after['kinds'].get('list pages 2+', 0)} list pages 2+ fetched that "
+                    "show no new article"
+                    if extra_new > 0
+                    else ""
+                ),
             ),
         ],
         data={
