@@ -31,7 +31,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from storage import fulltext, neardup
 from storage.models import (
@@ -80,7 +80,7 @@ class ArticleRecord:
 
     def derive(self) -> ArticleRecord:
         """The record with its derived values computed now (in a preparing process)."""
-        self.__dict__.update(signature=self.signature, digest=self.digest)
+        _computed = (self.signature, self.digest)  # a cached_property keeps what it computes
         return self
 
 
@@ -303,9 +303,12 @@ def _write_search_index(session: Session) -> None:
         index.write(session.connection())
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_search_index(session: Session) -> None:
-    session.info.pop(_PENDING_SEARCH, None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_search_index(session: Session, transaction: SessionTransaction) -> None:
+    """Whatever ended the transaction (commit, rollback, or a close without either), its queue
+    goes with it: a reused session must not index articles it never committed."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING_SEARCH, None)
 
 
 @dataclass(frozen=True)

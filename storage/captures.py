@@ -48,7 +48,7 @@ class CaptureRecord:
 
     def derive(self) -> CaptureRecord:
         """The record with its derived values computed now (in a preparing process)."""
-        self.__dict__.update(sha256=self.sha256, compressed=self.compressed)
+        _computed = (self.sha256, self.compressed)  # a cached_property keeps what it computes
         return self
 
 

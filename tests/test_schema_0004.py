@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 import pytest
 from alembic import command
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
@@ -127,4 +126,3 @@ def test_sqlite_reads_a_column_and_year_from_the_index(engine: Engine) -> None:
     assert "ix_article_column_id_published_year" in details, details
     assert "TEMP B-TREE" not in details  # no sort: the index gives the order
     assert "prefix" not in fts
-    assert make_url(url_of(engine)).get_backend_name() == "sqlite"
