@@ -44,6 +44,7 @@ from storage.models import (
     SiteColumn,
     table_of,
 )
+from storage.writing import writer
 
 
 @dataclass(frozen=True)
@@ -329,7 +330,7 @@ def record_article(
 ) -> Result:
     """Archive one fetched article page; returns what it was to the archive. The capture the
     page came from (`capture_id`) is linked to the article."""
-    db = session.connection()
+    db = writer(session)
     result = _record_article(db, _search_index(session), record, seen_at, capture_id)
     _link_capture(db, capture_id, result.article_id)
     return result
@@ -358,7 +359,7 @@ def record_gone(
     session: Session, url: str, seen_at: datetime, capture_id: int | None = None
 ) -> Result:
     """A 404/410 for `url`: its article is marked withdrawn (never deleted)."""
-    db = session.connection()
+    db = writer(session)
     row = db.execute(_ARTICLE_AT, {"url": url}).first()
     if row is None:
         result = Result(Outcome.NOT_ARCHIVED)
@@ -375,7 +376,7 @@ def record_not_modified(
     session: Session, url: str, seen_at: datetime, capture_id: int | None = None
 ) -> Result:
     """A 304 for `url`: its article (or alias) was seen again, unchanged."""
-    db = session.connection()
+    db = writer(session)
     result = _not_modified(db, url, seen_at)
     _link_capture(db, capture_id, result.article_id)
     return result
@@ -653,7 +654,7 @@ def record_column(
     session: Session, column_id: str, name: str, list_url: str, seen_at: datetime
 ) -> None:
     """Remember a column's name as the navigation shows it (the latest name wins)."""
-    db = session.connection()
+    db = writer(session)
     known = db.execute(
         _COLUMN_SEEN, {"key": column_id, "new_name": name, "new_url": list_url, "seen": seen_at}
     )

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import Capture, table_of
+from storage.writing import writer
 
 _capture = table_of(Capture)
 _LATEST_SAME = (
@@ -59,7 +60,7 @@ def record_capture(
     no second body, a pointer to the capture that holds it. Returns the stored row (a
     `Capture` not attached to the session: the write path runs Core statements only)."""
     digest = record.sha256
-    db = session.connection()
+    db = writer(session)
     previous = db.execute(_LATEST_SAME, {"url": record.url, "digest": digest}).first()
     original = None
     if previous is not None:

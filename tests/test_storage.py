@@ -9,11 +9,13 @@ search are in test_storage_history.py.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from importlib.metadata import packages_distributions
@@ -308,6 +310,29 @@ def test_visiting_an_alias_again_is_alias_seen(sessions: sessionmaker[Session]) 
     assert len(all_articles(sessions)) == 1
     (alias,) = all_aliases(sessions)
     assert (alias.first_seen_at, alias.last_seen_at) == (SEEN, again)
+
+
+def test_two_writers_archiving_one_article_under_two_urls_at_once_make_an_alias(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Two crawl workers archive the same article, fetched under two URLs, in overlapping
+    transactions: the second waits for the first's commit, then finds the article by its body."""
+    first = sessions()
+    first.begin()
+    assert record_article(first, make_record(), SEEN).outcome is Outcome.NEW
+    second: concurrent.futures.Future[Outcome]
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        second = pool.submit(record, sessions, republication(), SEEN)
+        time.sleep(0.5)  # the second writer has started and is waiting for the first
+        assert not second.done()
+        first.commit()
+        first.close()
+        assert second.result(timeout=30) is Outcome.NEW_ALIAS
+
+    (stored,) = all_articles(sessions)
+    (alias,) = all_aliases(sessions)
+    assert (stored.canonical_id, alias.canonical_id) == (ORIGINAL_ID, REPUBLISHED_ID)
+    assert alias.article_id == stored.id
 
 
 def test_the_same_canonical_id_under_another_url_becomes_an_alias(

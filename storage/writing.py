@@ -1,0 +1,41 @@
+"""One writer at a time: the archive's write transactions are serialized, on both backends.
+
+Whether a page is new, a new version or an alias of an archived article is decided by reading
+the archive (same URL, same id, same body) and then writing. Two writers deciding at once, two
+crawl workers fetching the same article under two URLs, would each find nothing and each insert
+it, and the alias would be lost. So a write transaction takes the archive's write lock before
+its first read:
+
+- SQLite: `BEGIN IMMEDIATE`. The driver would otherwise begin the transaction only at its first
+  INSERT, leaving the reads before it outside, where another process can commit in between.
+- PostgreSQL: a transaction-level advisory lock, released by the commit or the rollback.
+
+Readers (search, exports, Datasette) never take it and are never blocked by it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, event
+from sqlalchemy.orm import Session, SessionTransaction
+
+WRITE_LOCK = 0x676F76637261776D  # PostgreSQL advisory lock key of archive writes
+_HOLDING = "storage.writing.holding"
+
+
+def writer(session: Session) -> Connection:
+    """The session's connection, with the archive's write lock held until its transaction ends
+    (waiting for another writer's commit if need be)."""
+    db = session.connection()
+    if not session.info.get(_HOLDING):
+        if db.dialect.name == "postgresql":
+            db.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        elif db.dialect.name == "sqlite" and not db.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            db.exec_driver_sql("BEGIN IMMEDIATE")  # waits up to the busy timeout
+        session.info[_HOLDING] = True
+    return db
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _released(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_HOLDING, None)
