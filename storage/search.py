@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, TextClause, text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -51,36 +51,51 @@ class SearchHit:
     score: float
 
 
-#: SQLite ranks at most this many matches, the most recently archived (highest ids): FTS5
-#: scores every match it ranks (~2 µs each), so a word in most of a million articles would
-#: cost seconds. A query with fewer matches is ranked whole; a commoner one returns the best
-#: of its newest RANK_WINDOW matches (benchmarks/RESULTS.md, B3).
+#: SQLite ranks a query by BM25 when it matches at most this many articles. BM25 weighs each
+#: term by how many articles hold it, which FTS5 counts by reading the term's whole list of
+#: articles at every query, and it scores each match: a word in most of a million articles
+#: would cost a second. A commoner query is ordered by where its words are, then by age: its
+#: matches with them in the title among its RANK_WINDOW newest matches, newest first, then
+#: the other matches, newest first (benchmarks/RESULTS.md, B3).
 RANK_WINDOW = 4000
 
-# The best `limit` hits are chosen from the index (joined to `articles` only when a filter
-# needs it), and only they are joined for display: no hit beyond them has its row read. FTS5
-# walks the matches newest first and stops after RANK_WINDOW of them.
-_SEARCH = """
+# The (RANK_WINDOW + 1)-th newest match of a query, if it has that many: FTS5 walks the
+# matches newest first and stops there, never reading further.
+_WINDOW_FLOOR = text(
+    "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match "
+    "ORDER BY rowid DESC LIMIT 1 OFFSET :window"
+)
+_FILTERS = (
+    "AND (:since IS NULL OR f.published_on >= :since) "
+    "AND (:until IS NULL OR f.published_on <= :until) "
+    "AND (:column_id IS NULL OR f.column_id = :column_id) "
+    "AND (:column_name IS NULL OR f.column_name = :column_name COLLATE NOCASE)"
+)
+_FILTER_JOIN = "JOIN articles AS f ON f.id = articles_fts.rowid"
+
+# A rare query: its best `limit` hits by BM25 are chosen from the index (joined to `articles`
+# only when a filter needs it), and only they are joined for display.
+_RANKED = """
 SELECT a.id, a.url, a.title, a.published_on, a.column_name, a.body, -hit.score AS score
-FROM (SELECT id, score FROM
-        (SELECT articles_fts.rowid AS id, {rank} AS score FROM articles_fts {join}
-         WHERE articles_fts MATCH :match {where}
-         ORDER BY articles_fts.rowid DESC LIMIT :window)
+FROM (SELECT articles_fts.rowid AS id, {rank} AS score FROM articles_fts {join}
+      WHERE articles_fts MATCH :match {where}
       ORDER BY score, id LIMIT :limit) AS hit
 JOIN articles AS a ON a.id = hit.id
 ORDER BY hit.score, hit.id
 """
-_UNFILTERED = text(_SEARCH.format(rank=RANK, join="", where=""))
-_FILTERED = text(
-    _SEARCH.format(
-        rank=RANK,
-        join="JOIN articles AS f ON f.id = articles_fts.rowid",
-        where="AND (:since IS NULL OR f.published_on >= :since) "
-        "AND (:until IS NULL OR f.published_on <= :until) "
-        "AND (:column_id IS NULL OR f.column_id = :column_id) "
-        "AND (:column_name IS NULL OR f.column_name = :column_name COLLATE NOCASE)",
-    )
-)
+_UNFILTERED = text(_RANKED.format(rank=RANK, join="", where=""))
+_FILTERED = text(_RANKED.format(rank=RANK, join=_FILTER_JOIN, where=_FILTERS))
+
+# A common query: the newest matches (from `:floor` on, when given), walked newest first.
+_NEWEST = """
+SELECT articles_fts.rowid AS id FROM articles_fts {join}
+WHERE articles_fts MATCH :match AND articles_fts.rowid >= :floor {where}
+ORDER BY articles_fts.rowid DESC LIMIT :limit
+"""
+_NEWEST_UNFILTERED = text(_NEWEST.format(join="", where=""))
+_NEWEST_FILTERED = text(_NEWEST.format(join=_FILTER_JOIN, where=_FILTERS))
+_SHOWN = "SELECT id, url, title, published_on, column_name, body FROM articles WHERE id IN ({})"
+TITLE_MATCH = 1.0  # the score of a common query's hit with its words in the title; 0.0 if not
 
 
 # PostgreSQL: the same shape. An article too long for its tsvector to hold every word position
@@ -111,7 +126,8 @@ def search_articles(
     limit: int = 20,
     mark: tuple[str, str] = ("[", "]"),
 ) -> list[SearchHit]:
-    """The current articles matching `query`, best first (bm25, title above body).
+    """The current articles matching `query`, best first: by BM25 (title above body), or, in
+    SQLite for a query matching more than RANK_WINDOW articles, by title and age.
 
     `since`/`until` bound `published_on` (inclusive); `column` is a column id (10765) or
     name (any case); each hit's snippet marks the query's terms with `mark`.
@@ -129,13 +145,13 @@ def search_articles(
         params = {
             "match": fts5(parsed.node),
             "limit": limit,
-            "window": RANK_WINDOW,
             **filters,
             "since": None if since is None else f"{since:%Y-%m-%d}",
             "until": None if until is None else f"{until:%Y-%m-%d}",
         }
-        filtered = since is not None or until is not None or column is not None
-        rows = _execute(session, _FILTERED if filtered else _UNFILTERED, params)
+        rows = _search_sqlite(
+            session, params, filtered=any(v is not None for v in filters.values())
+        )
     if not rows and column_name is not None:
         _check_column_name(session, column_name)
     marks = parsed.marks
@@ -152,6 +168,49 @@ def search_articles(
         )
         for row in rows
     ]
+
+
+def _search_sqlite(session: Session, params: dict[str, Any], filtered: bool) -> list[Any]:
+    """The best `limit` hits from FTS5: by BM25 for a query with at most RANK_WINDOW matches
+    (counted before any filter: BM25 counts them all), else by title and age."""
+    floor = _execute(session, _WINDOW_FLOOR, {"match": params["match"], "window": RANK_WINDOW})
+    if not floor:
+        return _execute(session, _FILTERED if filtered else _UNFILTERED, params)
+    newest = _NEWEST_FILTERED if filtered else _NEWEST_UNFILTERED
+    in_title = {"match": f"{{title}} : {params['match']} AND {params['match']}"}
+    titled = _ids(session, newest, {**params, **in_title, "floor": floor[0].rowid})
+    wanted = params["limit"] - len(titled)
+    others: list[int] = []
+    if wanted:
+        newest_first = _ids(session, newest, {**params, "floor": 0})
+        others = [id_ for id_ in newest_first if id_ not in titled][:wanted]
+    ids = titled + others
+    if not ids:
+        return []
+    shown = {
+        row.id: row for row in _execute(session, text(_SHOWN.format(",".join(map(str, ids)))), {})
+    }
+    return [
+        _Hit(row.id, row.url, row.title, row.published_on, row.column_name, row.body, score)
+        for id_, score in zip(ids, [TITLE_MATCH] * len(titled) + [0.0] * len(others), strict=True)
+        if (row := shown.get(id_)) is not None
+    ]
+
+
+def _ids(session: Session, sql: TextClause, params: dict[str, Any]) -> list[int]:
+    return [row.id for row in _execute(session, sql, params)]
+
+
+class _Hit(NamedTuple):
+    """A common query's hit as the ranked search's rows have it."""
+
+    id: int
+    url: str
+    title: str
+    published_on: date | str | None
+    column_name: str | None
+    body: str | None
+    score: float
 
 
 def _day(value: date | str | None) -> date | None:

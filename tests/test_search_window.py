@@ -1,5 +1,6 @@
-"""SQLite ranks a bounded window of matches, the most recently archived: a common word costs
-the same at a million articles as at ten thousand (storage.search.RANK_WINDOW)."""
+"""SQLite ranks a query with at most RANK_WINDOW matches by BM25, and orders a commoner one by
+title and age, reading only a bounded part of the index: a common word costs the same at a
+million articles as at ten thousand (storage.search.RANK_WINDOW)."""
 
 from __future__ import annotations
 
@@ -48,10 +49,28 @@ def test_a_query_within_the_window_is_ranked_whole(six_matches: sessionmaker[Ses
 
 
 @sqlite_only
-def test_a_commoner_query_is_ranked_within_its_newest_matches(
-    six_matches: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+def test_a_commoner_query_has_its_title_matches_among_its_newest_first_then_the_newest(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search, "RANK_WINDOW", 4)
-    with six_matches() as session:
+    with sessions.begin() as session:
+        for n in range(1, 7):  # ids 1-6; bamboo in the titles of 1 and 4
+            storage.record_article(session, bamboo(n, in_title=n in (1, 4)), SEEN)
+    with sessions() as session:
         hits = search.search_articles(session, "bamboo", limit=6)
-    assert sorted(hit.article_id for hit in hits) == [3, 4, 5, 6]  # the 4 newest, ranked
+        filtered = search.search_articles(session, "bamboo", since=date(2024, 3, 3), limit=6)
+        excluding = search.search_articles(session, "bamboo NOT forests", limit=6)
+    # 4 has it in its title among the 4 newest matches (3-6); 1 too, but older than they are
+    assert [(hit.article_id, hit.score) for hit in hits] == [
+        (4, search.TITLE_MATCH),
+        (6, 0.0),
+        (5, 0.0),
+        (3, 0.0),
+        (2, 0.0),
+        (1, 0.0),
+    ]
+    assert [hit.article_id for hit in filtered] == [4, 6, 5, 3]
+    # "forests" is in the titles of 1 and 4: four matches, few enough to be ranked by BM25
+    assert sorted(hit.article_id for hit in excluding) == [2, 3, 5, 6]
+    assert all(hit.score > 0 for hit in excluding)
+    assert all("[bamboo]" in hit.snippet for hit in hits)
