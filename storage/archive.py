@@ -282,9 +282,13 @@ class _SearchIndex:
 
     def write(self, db: Connection) -> None:
         changes, self.changes = self.changes, []
+        words: set[str] = set()
         for added, article_id, title, body in changes:
-            change = fulltext.index_article if added else fulltext.unindex_article
-            change(db, article_id, title, body)
+            if added:
+                words |= fulltext.index_article(db, article_id, title, body)
+            else:
+                fulltext.unindex_article(db, article_id, title, body)
+        fulltext.add_words(db, words)
 
 
 _PENDING_SEARCH = "storage.archive.search_index"

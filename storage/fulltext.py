@@ -38,6 +38,12 @@ CREATE_TABLE = (
     "CREATE VIRTUAL TABLE articles_fts USING fts5("
     "title, body, content='', tokenize='unicode61 remove_diacritics 2')"
 )
+# The index's words, without its Chinese terms: a prefix (`invest*`) is searched as the words
+# it stands for (`investment OR investors …`), which FTS5 walks newest first and stops, where
+# its own prefix query merges the whole lists of articles of every word in the range first
+# (`storage.search`). Words are added as articles are indexed and never removed: a word no
+# longer in any article matches nothing. (The table: storage/migrations, revision 0005.)
+_ADD_WORDS = text("INSERT OR IGNORE INTO articles_fts_words (term) VALUES (:term)")
 # PostgreSQL's index: one row per article, dropped with it.
 CREATE_TABLE_POSTGRESQL = (
     "CREATE TABLE articles_fts ("
@@ -50,6 +56,9 @@ MAX_POSITION = 16383  # PostgreSQL's largest word position in a tsvector
 MAX_POSITIONS = 256  # and the most positions it keeps per term
 _TERM = re.compile(r"[^\W_]+")
 # Combining diacritical marks (and their supplements, extensions and half marks).
+# A letter neither ASCII nor Chinese (é, ß, Ⅻ): text with one takes `terms`' careful path.
+_OTHER_LETTER = re.compile(r"[^\W\x00-\x7f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD_BYTES = bytes(c if chr(c).isascii() and chr(c).isalnum() else 32 for c in range(256))
 _DIACRITICS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 Bind = Session | Connection
@@ -113,8 +122,25 @@ def _postgresql(bind: Bind) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def index_article(bind: Bind, article_id: int, title: str, body: str) -> None:
-    """Add an article's current title and body to the index."""
+def words(value: str) -> set[str]:
+    """The words the index takes from `value` (title or body as stored), as `terms` finds them
+    in its indexed text, without the Chinese terms. Text with no letters beyond ASCII but
+    Chinese (most pages) takes a fast path: bytes, every byte not [a-z0-9] a separator."""
+    if _OTHER_LETTER.search(value):
+        return set(terms(CJK_RUN.sub(" ", value)))
+    return set(value.encode("ascii", "replace").lower().translate(_WORD_BYTES).decode().split())
+
+
+def add_words(bind: Bind, new_words: set[str]) -> None:
+    """SQLite: remember the words indexed (`articles_fts_words`, never emptied), so that a
+    prefix can be read as the words it stands for (`storage.search`)."""
+    if new_words:
+        bind.execute(_ADD_WORDS, [{"term": word} for word in sorted(new_words)])
+
+
+def index_article(bind: Bind, article_id: int, title: str, body: str) -> set[str]:
+    """Add an article's current title and body to the index. SQLite: returns the article's
+    words, for `add_words` (a batch adds each word once)."""
     if _postgresql(bind):
         indexed = document(title, body)
         bind.execute(
@@ -124,11 +150,12 @@ def index_article(bind: Bind, article_id: int, title: str, body: str) -> None:
             ),
             {"id": article_id, "document": indexed.vector, "complete": indexed.complete},
         )
-        return
+        return set()
     bind.execute(
         text("INSERT INTO articles_fts (rowid, title, body) VALUES (:id, :title, :body)"),
         {"id": article_id, "title": index_text(title), "body": index_text(body)},
     )
+    return words(title) | words(body)
 
 
 def unindex_article(bind: Bind, article_id: int, title: str, body: str) -> None:

@@ -17,8 +17,13 @@ from sqlalchemy.orm import Session
 
 from storage.fulltext import CJK_RUN, index_text, terms
 from storage.query import (
+    All,
+    AnyOf,
+    Node,
+    Phrase,
     Query,
     SearchQueryError,
+    Without,
     fts5,
     fts_query,
     matches,
@@ -143,7 +148,7 @@ def search_articles(
         rows = _search_postgresql(session, parsed, filters, limit)
     else:
         params = {
-            "match": fts5(parsed.node),
+            "match": fts5(_words_for_prefixes(session, parsed.node)),
             "limit": limit,
             **filters,
             "since": None if since is None else f"{since:%Y-%m-%d}",
@@ -168,6 +173,42 @@ def search_articles(
         )
         for row in rows
     ]
+
+
+#: A prefix standing for at most this many words is searched as those words.
+MAX_PREFIX_WORDS = 64
+_PREFIX_WORDS = text(
+    "SELECT term FROM articles_fts_words WHERE term >= :prefix AND term < :beyond "
+    "ORDER BY term LIMIT :most"
+)
+
+
+def _words_for_prefixes(session: Session, node: Node) -> Node:
+    """The query with each prefix (`invest*`, `"giant pan"*`) replaced by the words it stands
+    for (`investing OR investment …`): FTS5 then walks the hits newest first and stops, where
+    it reads a prefix by merging the whole lists of every word in its range first. A prefix of
+    more than MAX_PREFIX_WORDS words (`in*`), or of Chinese, stays a prefix."""
+    if isinstance(node, Without):
+        return Without(
+            _words_for_prefixes(session, node.include), _words_for_prefixes(session, node.exclude)
+        )
+    if isinstance(node, All | AnyOf):
+        return type(node)(tuple(_words_for_prefixes(session, part) for part in node.parts))
+    if not node.prefix or CJK_RUN.search(node.text):
+        return node
+    *before, prefix = node.words
+    found = (
+        session.execute(
+            _PREFIX_WORDS,
+            {"prefix": prefix, "beyond": prefix + "\U0010ffff", "most": MAX_PREFIX_WORDS + 1},
+        )
+        .scalars()
+        .all()
+    )
+    if not found or len(found) > MAX_PREFIX_WORDS:
+        return node
+    phrases = tuple(Phrase(" ".join([*before, word]), prefix=False) for word in found)
+    return phrases[0] if len(phrases) == 1 else AnyOf(phrases)
 
 
 def _search_sqlite(session: Session, params: dict[str, Any], filtered: bool) -> list[Any]:

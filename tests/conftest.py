@@ -8,6 +8,7 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -304,3 +305,25 @@ def index_search(url: str, query: str) -> list[int]:
         )
         query = query.replace(" AND ", " & ")
     return [row["id"] for row in raw_rows(url, sql, query)]
+
+
+def numbered_article(
+    n: int, title: str, body: str, published_on: date | None, letter: str, column: str = "10765"
+) -> storage.ArticleRecord:
+    """Article `n` of a test's set `letter`: an English page of `column` whose id, URL and body
+    digest derive from `n` (the URL's date from `published_on`, 2020-01-01 when it has none)."""
+    day = published_on or date(2020, 1, 1)
+    article_id = f"{letter}{n:031d}"
+    return storage.ArticleRecord(
+        url=f"https://www.sc.gov.cn/10462/10758/10760/{column}/{day.year}/{day.month}/{day.day}/"
+        f"{article_id}.shtml",
+        canonical_id=article_id,
+        title=title,
+        body=body,
+        body_digest=f"{n:064d}",
+        published_on=published_on,
+        column_id=column,
+        language="en",
+        template="contText",
+        extraction_path="container",
+    )

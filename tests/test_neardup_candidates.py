@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import storage
 from storage import archive, neardup
 from storage.models import NearDuplicate, NearDuplicateBand
+from tests.conftest import numbered_article
 
 PAIRS = Path(__file__).parent / "fixtures" / "near_duplicates" / "english.json"
 SITE = Path(__file__).parent / "fixtures" / "site"
@@ -23,18 +24,7 @@ SEEN = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)
 
 
 def record(n: int, title: str, body: str) -> storage.ArticleRecord:
-    return storage.ArticleRecord(
-        url=f"https://www.sc.gov.cn/10462/10758/10760/10765/2024/5/{n}/c{n:031d}.shtml",
-        canonical_id=f"c{n:031d}",
-        title=title,
-        body=body,
-        body_digest=f"{n:064d}",
-        published_on=date(2024, 5, n),
-        column_id="10765",
-        language="en",
-        template="contText",
-        extraction_path="container",
-    )
+    return numbered_article(n, title, body, date(2024, 5, n), "c")
 
 
 def test_the_original_is_found_past_a_crowd_sharing_one_band(

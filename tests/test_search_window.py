@@ -11,25 +11,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import storage
 from storage import search
-from tests.conftest import sqlite_only
+from tests.conftest import numbered_article, sqlite_only
 
 SEEN = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 
 
 def bamboo(n: int, in_title: bool) -> storage.ArticleRecord:
     title = f"Bamboo forests, report {n}" if in_title else f"Forestry report {n}"
-    return storage.ArticleRecord(
-        url=f"https://www.sc.gov.cn/10462/10758/10760/10765/2024/3/{n}/b{n:031d}.shtml",
-        canonical_id=f"b{n:031d}",
-        title=title,
-        body=f"Report {n} of the forestry bureau mentions bamboo once among other trees.",
-        body_digest=f"{n:064d}",
-        published_on=date(2024, 3, n),
-        column_id="10765",
-        language="en",
-        template="contText",
-        extraction_path="container",
-    )
+    body = f"Report {n} of the forestry bureau mentions bamboo once among other trees."
+    return numbered_article(n, title, body, date(2024, 3, n), "b")
 
 
 @pytest.fixture
