@@ -91,10 +91,10 @@ ORDER BY hit.score, hit.id
 _UNFILTERED = text(_RANKED.format(rank=RANK, join="", where=""))
 _FILTERED = text(_RANKED.format(rank=RANK, join=_FILTER_JOIN, where=_FILTERS))
 
-# A common query: the newest matches (from `:floor` on, when given), walked newest first.
+# A common query: its matches newer than `:floor`, walked newest first.
 _NEWEST = """
 SELECT articles_fts.rowid AS id FROM articles_fts {join}
-WHERE articles_fts MATCH :match AND articles_fts.rowid >= :floor {where}
+WHERE articles_fts MATCH :match AND articles_fts.rowid > :floor {where}
 ORDER BY articles_fts.rowid DESC LIMIT :limit
 """
 _NEWEST_UNFILTERED = text(_NEWEST.format(join="", where=""))

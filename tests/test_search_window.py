@@ -4,6 +4,7 @@ million articles as at ten thousand (storage.search.RANK_WINDOW)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
 import pytest
@@ -64,3 +65,26 @@ def test_a_commoner_query_has_its_title_matches_among_its_newest_first_then_the_
     assert sorted(hit.article_id for hit in excluding) == [2, 3, 5, 6]
     assert all(hit.score > 0 for hit in excluding)
     assert all("[bamboo]" in hit.snippet for hit in hits)
+
+
+@sqlite_only
+def test_a_commoner_query_with_not_keeps_its_exclusion_in_the_title_and_the_body(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    with sessions.begin() as session:
+        for n in range(1, 7):  # "forests" only in the titles of 1 and 4, and 6's body
+            record = bamboo(n, in_title=n in (1, 4))
+            if n == 6:
+                record = dataclasses.replace(record, body=record.body + " And forests.")
+            storage.record_article(session, record, SEEN)
+    with sessions() as session:
+        hits = search.search_articles(session, "bamboo NOT forests", limit=6)
+        titled = search.search_articles(session, "forestry NOT forests", limit=6)
+    assert [(hit.article_id, hit.score) for hit in hits] == [(5, 0.0), (3, 0.0), (2, 0.0)]
+    # "Forestry report n": in the titles of 2, 3 and 5 (the others lack it or have "forests")
+    assert [(hit.article_id, hit.score) for hit in titled] == [
+        (5, search.TITLE_MATCH),
+        (3, search.TITLE_MATCH),
+        (2, 0.0),
+    ]
