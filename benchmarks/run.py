@@ -56,12 +56,15 @@ def main(argv: list[str] | None = None) -> None:
         parser().error("name the benchmarks to run (b1 b2 b3 b4) or give --all")
     results = args.workdir / "results"
     for name in names:
-        start = time.perf_counter()
+        start, started_at, code = time.perf_counter(), time.gmtime(), machine()["code"]
         print(f"{name.upper()}: running (work directory {args.workdir / name})", flush=True)
         section = bench(name, args)
         section.data["seconds"] = time.perf_counter() - start
-        section.data["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        section.data["code"] = machine()["code"]
+        section.data["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", started_at)
+        # the code the run started with (what its processes loaded), and any later commit
+        ended_with = machine()["code"]
+        moved = f" (HEAD moved to {ended_with} while it ran)" if ended_with != code else ""
+        section.data["code"] = code + moved
         section.save(results)
         print(section_text(section), flush=True)
         if not args.keep:
