@@ -108,6 +108,8 @@ ADDONS = {
     "govcrawler.distributed.DistributedAddon": 0,
 }
 EXTENSIONS = {"govcrawler.runs.RunRecorder": 0}
+# Scrapy's duplicate filter, with the fingerprints on disk: memory stays flat (govcrawler/seen.py).
+DUPEFILTER_CLASS = "govcrawler.seen.DiskDupeFilter"
 DOWNLOADER_MIDDLEWARES = {
     "govcrawler.middlewares.SiteOnlyMiddleware": 40,
     # Responses pass from high to low numbers: block statuses are caught before Cookies (700),

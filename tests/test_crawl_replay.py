@@ -158,6 +158,15 @@ def test_no_request_ever_leaves_www_sc_gov_cn(crawled) -> None:
     assert all(url.startswith("https://") for url in fetched)
 
 
+def test_each_page_is_fetched_once_by_the_on_disk_duplicate_filter(crawled) -> None:
+    _, result = crawled
+    fetched = re.findall(r"Crawled \(\d+\) <GET (\S+)>", result.stderr)
+    assert len(fetched) == len(set(fetched))  # (a retried page is logged once, at the end)
+    assert "[govcrawler.seen] DEBUG: Filtered duplicate request" in result.stderr
+    filtered = re.search(r"'dupefilter/filtered': (\d+)", result.stderr)
+    assert filtered and int(filtered[1]) > 0
+
+
 def test_bad_pages_end_as_counted_outcomes(crawled) -> None:
     _, result = crawled
     summary = result.stdout
