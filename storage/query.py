@@ -167,15 +167,21 @@ class _Term:
 
 
 def _phrase_marks(pieces: list[str], prefix: bool) -> str:
-    """A regular expression for a sequence of tokens (Chinese runs match as substrings)."""
+    """A regular expression for a sequence of tokens (Chinese runs match as substrings), in
+    lower case: snippets search a lower-cased body with it, case-sensitively.
+
+    It starts with the first token's own letters, so that `re` looks for them as a literal (a
+    pattern starting with an assertion is tried at every position: 4x slower on a 6 KB body),
+    and only then looks behind them for the word's start."""
     source, previous_cjk = "", True
     for piece in pieces:
         cjk = CJK_RUN.fullmatch(piece) is not None
+        literal = re.escape(piece.lower())
         if source:
             source += r"[\W_]*" if cjk or previous_cjk else r"[\W_]+"
-        elif not cjk:
-            source += r"(?<![^\W_])"
-        source += re.escape(piece)
+            source += literal
+        else:
+            source += literal if cjk else rf"{literal}(?<![^\W_]{literal})"
         previous_cjk = cjk
     if not previous_cjk:
         source += r"[^\W_]*" if prefix else r"(?![^\W_])"

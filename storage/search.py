@@ -158,8 +158,7 @@ def search_articles(
         rows = _search_sqlite(session, params, filtered, excludes=_excludes(parsed.node))
     if not rows and column_name is not None:
         _check_column_name(session, column_name)
-    marks = parsed.marks
-    pattern = re.compile("|".join(sorted(marks, key=len, reverse=True)) or "(?!)", re.IGNORECASE)
+    pattern = _Marks(parsed.marks)
     return [
         SearchHit(
             article_id=row.id,
@@ -389,13 +388,34 @@ def _window(text: str, start: int, chinese: bool) -> tuple[int, int]:
     return begin, end
 
 
-def _snippet(body: str, pattern: re.Pattern[str], mark: tuple[str, str]) -> str:
+class _Marks:
+    """The query's terms as one expression, to find in a body and to mark in its snippet."""
+
+    def __init__(self, marks: list[str]) -> None:
+        source = "|".join(sorted(marks, key=len, reverse=True)) or "(?!)"
+        # The marks are in lower case: searched case-sensitively in a lower-cased body, `re`
+        # looks for their first letters as a literal, 6x faster than a case-blind search.
+        self.lower = re.compile(source)
+        self.anycase = re.compile(source, re.IGNORECASE)
+
+    def first(self, body: str) -> int | None:
+        """Where a match in `body` starts (the first one in lower case), or None if none."""
+        lowered = body.lower()
+        if len(lowered) == len(body):  # one character for one: positions are the body's
+            found = self.lower.search(lowered)
+            if found or body.isascii():
+                return found.start() if found else None
+        found = self.anycase.search(body)  # a rarer case pairing (e.g. the Kelvin sign)
+        return found.start() if found else None
+
+
+def _snippet(body: str, pattern: _Marks, mark: tuple[str, str]) -> str:
     """A window of `body` around its first match, every match in it between `mark`."""
-    found = pattern.search(body)
-    start = found.start() if found else 0
+    found = pattern.first(body)
+    start = found or 0
     begin, end = _window(body, start, found is not None and bool(CJK_RUN.match(body, start)))
     window = " ".join(body[begin:end].split())
-    window = pattern.sub(lambda match: mark[0] + match.group() + mark[1], window)
+    window = pattern.anycase.sub(lambda match: mark[0] + match.group() + mark[1], window)
     before = ELLIPSIS if _NONSPACE.search(body, 0, begin) else ""
     after = ELLIPSIS if _NONSPACE.search(body, end) else ""
     return before + window + after

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -249,6 +249,36 @@ def test_the_snippet_marks_the_terms(sessions: sessionmaker[Session]) -> None:
     (hit,) = search(sessions, '"giant panda"', mark=("<b>", "</b>"))
     assert "<b>giant panda</b>" in hit.snippet  # the phrase, in the body's case
     assert hit.snippet.endswith("…")
+
+
+# What the old case-blind expressions (an assertion first) found, for the queries below.
+_CASE_BLIND = {
+    "ab": r"(?<![^\W_])ab(?![^\W_])",
+    "s": r"(?<![^\W_])s(?![^\W_])",
+    "K": r"(?<![^\W_])k(?![^\W_])",
+    "改革": "改革",
+    "ab*": r"(?<![^\W_])ab[^\W_]*",
+    '"ab s"': r"(?<![^\W_])ab[\W_]+s(?![^\W_])",
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("abABsSkK \u017f\u0130\u212a\u03a3改革,.'_1"), max_size=40),
+    st.sampled_from(sorted(_CASE_BLIND)),
+)
+@example("x \u017f", "s").via("only a long s")
+@example("\u0130 AB", "ab").via("lower() makes two characters of one")
+def test_the_snippet_finds_a_match_in_any_case_where_there_is_one(body: str, query: str) -> None:
+    marks = storage.search._Marks(storage.search.parse(query).marks)
+    blind = re.compile(_CASE_BLIND[query], re.IGNORECASE)
+    first = marks.first(body)
+    if blind.search(body) is None:
+        assert first is None
+    else:  # a match (the first one in lower case: ſ, the Kelvin sign may come before it)
+        assert first is not None and blind.match(body, first)
+        if body.isascii():
+            assert first == blind.search(body).start()
 
 
 def test_the_snippet_of_chinese_text(sessions: sessionmaker[Session]) -> None:
