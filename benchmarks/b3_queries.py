@@ -1,15 +1,16 @@
 """The queries B3 times, and the labelled extrapolation of their latency to a larger archive.
 
-Searches go through `storage.search.search_articles` (what `govcrawler search` runs, top 20 by
-BM25); the URL lookup through `storage.read.find_article` (what `govcrawler show URL` runs);
-the column-and-year filter is a plain query of the `articles` view, as a researcher or
-Datasette would write it.
+Searches go through `storage.search.search_articles` (what `govcrawler search` runs, top 20),
+one of them filtered by column and year; the URL lookup through `storage.read.find_article`
+(what `govcrawler show URL` runs); the column-and-year filter is a plain query of the
+`articles` view, as a researcher or Datasette would write it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -37,8 +38,17 @@ def _search(words: str) -> Query:
     return lambda session, _: search_articles(session, words)
 
 
+def _search_oldest_year(words: str, column: str) -> Query:
+    """A search in one column and the archive's oldest year (2014): the most of the archive
+    is newer than it, which a search walking its matches newest first would cross."""
+    return lambda session, _: search_articles(
+        session, words, column=column, since=date(2014, 1, 1), until=date(2014, 12, 31)
+    )
+
+
 QUERIES: dict[str, Query] = {
     **{name: _search(words) for name, words in SEARCHES.items()},
+    "English word, column 10766 + 2014: Sichuan": _search_oldest_year("Sichuan", "10766"),
     "lookup by URL (find_article)": lambda s, p: p["find"](s, p["url"]),
     "articles view, column 10765 + year": lambda s, p: s.execute(
         BY_COLUMN_AND_YEAR, {"column": "10765", "year": p["year"]}

@@ -72,6 +72,7 @@ class Article(Base):
 
     __table_args__ = (
         Index("ix_article_column_id_published_year", "column_id", "published_year", "published_on"),
+        Index("ix_article_published_on", "published_on"),
     )
 
 

@@ -76,7 +76,10 @@ _FILTERS = (
     "AND (:column_id IS NULL OR f.column_id = :column_id) "
     "AND (:column_name IS NULL OR f.column_name = :column_name COLLATE NOCASE)"
 )
-_FILTER_JOIN = "JOIN articles AS f ON f.id = articles_fts.rowid"
+# CROSS JOIN: the index drives and each match is looked up in `articles`. SQLite would
+# otherwise walk a column's articles and ask FTS5 about each one, a search per article (Sichuan
+# in one column took 5 s at 140,000 articles; 0.4 ms this way).
+_FILTER_JOIN = "CROSS JOIN articles AS f ON f.id = articles_fts.rowid"
 
 # A rare query: its best `limit` hits by BM25 are chosen from the index (joined to `articles`
 # only when a filter needs it), and only they are joined for display.
@@ -91,12 +94,18 @@ ORDER BY hit.score, hit.id
 _UNFILTERED = text(_RANKED.format(rank=RANK, join="", where=""))
 _FILTERED = text(_RANKED.format(rank=RANK, join=_FILTER_JOIN, where=_FILTERS))
 
-# A common query: its matches newer than `:floor`, walked newest first.
+# A common query: its matches with ids in (:floor, :ceiling], walked newest first.
 _NEWEST = """
 SELECT articles_fts.rowid AS id FROM articles_fts {join}
-WHERE articles_fts MATCH :match AND articles_fts.rowid > :floor {where}
+WHERE articles_fts MATCH :match AND articles_fts.rowid > :floor
+AND articles_fts.rowid <= :ceiling {where}
 ORDER BY articles_fts.rowid DESC LIMIT :limit
 """
+_NO_CEILING = 2**63 - 1
+# The ids of the articles published within dates (and in a column): a walk of a common query's
+# matches filtered by date starts and ends there, instead of walking every newer match first.
+# Read from ix_article_published_on, or with a column from its (column, year, date) index.
+_DATED_IDS = "SELECT min(id) AS low, max(id) AS high FROM article WHERE {}"
 _NEWEST_UNFILTERED = text(_NEWEST.format(join="", where=""))
 _NEWEST_FILTERED = text(_NEWEST.format(join=_FILTER_JOIN, where=_FILTERS))
 _SHOWN = "SELECT id, url, title, published_on, column_name, body FROM articles WHERE id IN ({})"
@@ -225,16 +234,23 @@ def _search_sqlite(
     if not floor:
         return _execute(session, _FILTERED if filtered else _UNFILTERED, params)
     newest = _NEWEST_FILTERED if filtered else _NEWEST_UNFILTERED
+    low, high = 0, _NO_CEILING
+    if params["since"] is not None or params["until"] is not None:
+        dated = _dated_ids(session, params)
+        if dated is None:
+            return []
+        low, high = dated[0] - 1, dated[1]
     # In the title, and a match: the first implies the second unless a NOT is in the query
     # (its excluded words may be in the body), and walking it alone costs half as much.
     in_title = f"{{title}} : {params['match']}"
     if excludes:
         in_title += f" AND {params['match']}"
-    titled = _ids(session, newest, {**params, "match": in_title, "floor": floor[0].rowid})
+    window = {"floor": max(floor[0].rowid, low), "ceiling": high}
+    titled = _ids(session, newest, {**params, "match": in_title, **window})
     wanted = params["limit"] - len(titled)
     others: list[int] = []
     if wanted:
-        newest_first = _ids(session, newest, {**params, "floor": 0})
+        newest_first = _ids(session, newest, {**params, "floor": low, "ceiling": high})
         others = [id_ for id_ in newest_first if id_ not in titled][:wanted]
     ids = titled + others
     if not ids:
@@ -247,6 +263,26 @@ def _search_sqlite(
         for id_, score in zip(ids, [TITLE_MATCH] * len(titled) + [0.0] * len(others), strict=True)
         if (row := shown.get(id_)) is not None
     ]
+
+
+def _dated_ids(session: Session, params: dict[str, Any]) -> tuple[int, int] | None:
+    """The lowest and highest id of the articles the date (and column) filters let through,
+    or None if there is none. Only the conditions given are written, so that an index serves
+    them: the publication date's, or the column's (its year range bounds the dates)."""
+    conditions = []
+    if params["column_id"] is not None:
+        conditions.append("column_id = :column_id")
+        years = {"since": ">=", "until": "<="}
+        for name, op in years.items():
+            if params[name] is not None:
+                conditions.append(f"published_year {op} {int(params[name][:4])}")
+    if params["since"] is not None:
+        conditions.append("published_on >= :since")
+    if params["until"] is not None:
+        conditions.append("published_on <= :until")
+    sql = text(_DATED_IDS.format(" AND ".join(conditions)))
+    row = session.execute(sql, params).one()
+    return None if row.low is None else (row.low, row.high)
 
 
 def _ids(session: Session, sql: TextClause, params: dict[str, Any]) -> list[int]:

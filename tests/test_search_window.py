@@ -8,6 +8,7 @@ import dataclasses
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
@@ -88,3 +89,47 @@ def test_a_commoner_query_with_not_keeps_its_exclusion_in_the_title_and_the_body
         (3, search.TITLE_MATCH),
         (2, 0.0),
     ]
+
+
+@sqlite_only
+def test_a_filtered_commoner_query_keeps_the_order_of_the_unfiltered_one(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Filters narrow the common query's order, whatever order the articles were archived in
+    (the date filters bound the walk by the ids their dates cover)."""
+    monkeypatch.setattr(search, "RANK_WINDOW", 5)
+    days = [date(2015 + n % 7, 1 + n * 5 % 12, 1 + n * 11 % 28) for n in range(40)]
+    order = sorted(range(40), key=lambda n: (n * 17) % 40)  # archived out of date order
+    with sessions.begin() as session:
+        for n in order:
+            column = ("10765", "10766", "10767")[n % 3]
+            title = f"Bamboo notice {n}" if n % 4 == 0 else f"Notice {n}"
+            body = f"Notice {n} of the forestry bureau about bamboo in Sichuan."
+            storage.record_article(
+                session, numbered_article(n, title, body, days[n], "f", column), SEEN
+            )
+    filters = [
+        {"since": date(2018, 1, 1)},
+        {"until": date(2017, 6, 30)},
+        {"since": date(2016, 3, 1), "until": date(2019, 8, 31)},
+        {"since": date(2019, 1, 1), "until": date(2019, 12, 31), "column": "10766"},
+        {"column": "10767"},
+        {"until": date(2016, 12, 31), "column": "10765"},
+        {"since": date(2030, 1, 1)},
+    ]
+    with sessions() as session:
+        everything = search.search_articles(session, "bamboo", limit=40)
+        by_id = {row.id: row for row in session.execute(text("SELECT * FROM articles"))}
+        assert len(everything) == 40 and everything[0].score == search.TITLE_MATCH
+        for given in filters:
+            since, until = given.get("since", date.min), given.get("until", date.max)
+            expected = [
+                hit.article_id
+                for hit in everything
+                if since.isoformat() <= by_id[hit.article_id].published_on <= until.isoformat()
+                and given.get("column", by_id[hit.article_id].column_id)
+                == by_id[hit.article_id].column_id
+            ]
+            for limit in (3, 40):
+                hits = search.search_articles(session, "bamboo", limit=limit, **given)
+                assert [hit.article_id for hit in hits] == expected[:limit], (given, limit)
