@@ -31,7 +31,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from storage import fulltext, neardup
 from storage.models import (
@@ -44,7 +44,7 @@ from storage.models import (
     SiteColumn,
     table_of,
 )
-from storage.writing import writer
+from storage.writing import per_transaction, writer
 
 
 @dataclass(frozen=True)
@@ -291,7 +291,9 @@ class _SearchIndex:
         fulltext.add_words(db, words)
 
 
-_PENDING_SEARCH = "storage.archive.search_index"
+# Dropped with the transaction however it ends: a reused session must not index articles it
+# never committed.
+_PENDING_SEARCH = per_transaction("storage.archive.search_index")
 
 
 def _search_index(session: Session) -> _SearchIndex:
@@ -306,14 +308,6 @@ def _write_search_index(session: Session) -> None:
     index = session.info.get(_PENDING_SEARCH)
     if index is not None and index.changes:
         index.write(session.connection())
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _drop_search_index(session: Session, transaction: SessionTransaction) -> None:
-    """Whatever ended the transaction (commit, rollback, or a close without either), its queue
-    goes with it: a reused session must not index articles it never committed."""
-    if transaction.parent is None:
-        session.info.pop(_PENDING_SEARCH, None)
 
 
 @dataclass(frozen=True)

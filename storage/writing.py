@@ -19,7 +19,18 @@ from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, SessionTransaction
 
 WRITE_LOCK = 0x676F76637261776D  # PostgreSQL advisory lock key of archive writes
-_HOLDING = "storage.writing.holding"
+_PER_TRANSACTION: set[str] = set()
+
+
+def per_transaction(key: str) -> str:
+    """Declare `key` of `session.info` as the state of the session's current transaction: it is
+    dropped when the transaction ends, whatever ends it (commit, rollback, or a close without
+    either), so a reused session starts its next transaction without it."""
+    _PER_TRANSACTION.add(key)
+    return key
+
+
+_HOLDING = per_transaction("storage.writing.holding")
 
 
 def writer(session: Session) -> Connection:
@@ -36,6 +47,7 @@ def writer(session: Session) -> Connection:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _released(session: Session, transaction: SessionTransaction) -> None:
+def _ended(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
-        session.info.pop(_HOLDING, None)
+        for key in _PER_TRANSACTION:
+            session.info.pop(key, None)
