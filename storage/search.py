@@ -160,8 +160,8 @@ def search_articles(
             "match": fts5(_words_for_prefixes(session, parsed.node)),
             "limit": limit,
             **filters,
-            "since": None if since is None else f"{since:%Y-%m-%d}",
-            "until": None if until is None else f"{until:%Y-%m-%d}",
+            "since": None if since is None else since.isoformat(),  # as SQLite stores dates
+            "until": None if until is None else until.isoformat(),
         }
         filtered = any(v is not None for v in filters.values())
         rows = _search_sqlite(session, params, filtered, excludes=_excludes(parsed.node))
@@ -275,7 +275,7 @@ def _dated_ids(session: Session, params: dict[str, Any]) -> tuple[int, int] | No
         years = {"since": ">=", "until": "<="}
         for name, op in years.items():
             if params[name] is not None:
-                conditions.append(f"published_year {op} {int(params[name][:4])}")
+                conditions.append(f"published_year {op} {int(params[name].split('-')[0])}")
     if params["since"] is not None:
         conditions.append("published_on >= :since")
     if params["until"] is not None:

@@ -133,3 +133,17 @@ def test_a_filtered_commoner_query_keeps_the_order_of_the_unfiltered_one(
             for limit in (3, 40):
                 hits = search.search_articles(session, "bamboo", limit=limit, **given)
                 assert [hit.article_id for hit in hits] == expected[:limit], (given, limit)
+
+
+@sqlite_only
+def test_a_date_filter_before_the_year_1000_finds_nothing_and_says_nothing(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "RANK_WINDOW", 1)
+    with sessions.begin() as session:
+        for n in range(1, 4):
+            storage.record_article(session, bamboo(n, in_title=False), SEEN)
+    with sessions() as session:
+        old = {"since": date(999, 1, 1), "until": date(999, 12, 31), "column": "10765"}
+        assert search.search_articles(session, "bamboo", **old) == []
+        assert len(search.search_articles(session, "bamboo", since=date(999, 1, 1))) == 3
