@@ -39,8 +39,8 @@ def _search(words: str) -> Query:
 
 
 def _search_oldest_year(words: str, column: str) -> Query:
-    """A search in one column and the archive's oldest year (2014): the most of the archive
-    is newer than it, which a search walking its matches newest first would cross."""
+    """A search in one column and the archive's oldest year (2014): most of the archive is
+    newer than it, which a search walking its matches newest first would cross."""
     return lambda session, _: search_articles(
         session, words, column=column, since=date(2014, 1, 1), until=date(2014, 12, 31)
     )

@@ -1,7 +1,7 @@
 """What a run has already seen, kept on disk so that memory stays flat however long the run.
 
 A crawl remembers every request it sent (Scrapy's duplicate filter) and every article URL it
-processed (`DedupePipeline`). In memory that is one set entry per page: about 95 bytes for a
+processed (`DedupePipeline`). In memory that is one set entry per page: about 100 bytes for a
 20-byte fingerprint, ~19 MB over a 100,000-page run between the two (B4 measured the rise).
 `DigestSet` keeps the digests in a private temporary SQLite database instead: SQLite holds a
 bounded page cache in memory (`CACHE_KIB`) and the rest in a temporary file that is deleted
@@ -15,17 +15,12 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from scrapy.dupefilters import BaseDupeFilter
+from scrapy.dupefilters import RFPDupeFilter
 
 if TYPE_CHECKING:
-    from typing import Self
-
-    from scrapy import Request, Spider
-    from scrapy.crawler import Crawler
-    from scrapy.utils.request import RequestFingerprinterProtocol
+    from scrapy import Request
 
 logger = logging.getLogger(__name__)
 
@@ -45,52 +40,35 @@ class DigestSet:
         # One transaction for the set's life: nothing is ever committed, pages spill to the
         # file when the cache is full.
         self._db.execute("BEGIN")
-        self._count = 0
 
     def add(self, digest: bytes) -> bool:
         """Add `digest`; True if it was not in the set yet."""
-        added = self._db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (digest,)).rowcount == 1
-        self._count += added
-        return added
-
-    def update(self, digests: Iterable[bytes]) -> None:
-        for digest in digests:
-            self.add(digest)
+        return self._db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (digest,)).rowcount == 1
 
     def __contains__(self, digest: object) -> bool:
         row = self._db.execute("SELECT 1 FROM seen WHERE digest = ?", (digest,)).fetchone()
         return row is not None
 
     def __len__(self) -> int:
-        return self._count
+        return int(self._db.execute("SELECT count(*) FROM seen").fetchone()[0])
 
     def close(self) -> None:
         self._db.close()
 
 
-class DiskDupeFilter(BaseDupeFilter):
-    """Scrapy's duplicate filter (same request fingerprints) over a `DigestSet`."""
+class DiskDupeFilter(RFPDupeFilter):
+    """Scrapy's duplicate filter (its request fingerprints, logging and stats) over a
+    `DigestSet`. A JOBDIR's `requests.seen` is not kept: a govcrawler run resumes from the
+    archive, not from a job directory."""
 
-    def __init__(self, fingerprinter: RequestFingerprinterProtocol, debug: bool = False) -> None:
-        self.fingerprinter = fingerprinter
-        self.debug = debug
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.logger = logger
         self.seen = DigestSet()
-        self.logged = False
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.request_fingerprinter, crawler.settings.getbool("DUPEFILTER_DEBUG"))
 
     def request_seen(self, request: Request) -> bool:
         return not self.seen.add(self.fingerprinter.fingerprint(request))
 
     def close(self, reason: str) -> None:
+        super().close(reason)
         self.seen.close()
-
-    def log(self, request: Request, spider: Spider) -> None:
-        if self.debug or not self.logged:
-            tail = "" if self.debug else " (no more will be shown; DUPEFILTER_DEBUG shows all)"
-            logger.debug("Filtered duplicate request: %s%s", request, tail)
-            self.logged = True
-        if spider.crawler.stats is not None:
-            spider.crawler.stats.inc_value("dupefilter/filtered")

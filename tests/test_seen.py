@@ -29,7 +29,8 @@ def test_a_set_larger_than_its_cache_keeps_every_digest() -> None:
     # 20-byte keys take ~30 bytes a row in the B-tree: 4x the cache spills to the file.
     count = 4 * CACHE_KIB * 1024 // 20
     seen = DigestSet()
-    seen.update(digest(n) for n in range(count))
+    for n in range(count):
+        seen.add(digest(n))
     pages = seen._db.execute("PRAGMA page_count").fetchone()[0]
     page_size = seen._db.execute("PRAGMA page_size").fetchone()[0]
     assert pages * page_size > 2 * CACHE_KIB * 1024
