@@ -1,9 +1,9 @@
 """The queries B3 times, and the labelled extrapolation of their latency to a larger archive.
 
-Searches go through `storage.search.search_articles` (what `govcrawler search` runs, top 20),
-one of them filtered by column and year; the URL lookup through `storage.read.find_article`
-(what `govcrawler show URL` runs); the column-and-year filter is a plain query of the
-`articles` view, as a researcher or Datasette would write it.
+Searches go through `storage.search.ranking.search_articles` (what `govcrawler search` runs, top
+20), one of them filtered by column and year; the URL lookup through `storage.read.find_article`
+(what `govcrawler show URL` runs); the column-and-year filter is a plain query of the `articles`
+view, as a researcher or Datasette would write it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from benchmarks import measure
-from storage.search import parse_query, search_articles
+from storage.search.ranking import parse_query, search_articles
 
 BY_COLUMN_AND_YEAR = text(
     "SELECT id, url, title, published_on FROM articles "

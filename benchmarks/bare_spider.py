@@ -62,7 +62,7 @@ class BareSpider(scrapy.Spider):
 
 def settings(site: str, concurrency: int) -> dict[str, Any]:
     """Scrapy's defaults, with what govcrawler's replay crawl sets that bears on cost."""
-    handler = "govcrawler.replay.ReplayDownloadHandler"
+    handler = "govcrawler.crawl.replay.ReplayDownloadHandler"
     return {
         "GOVCRAWLER_REPLAY_DIR": site,
         "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},

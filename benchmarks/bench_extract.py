@@ -47,13 +47,14 @@ from pathlib import Path
 
 from parsel import Selector
 
+from govcrawler.exceptions import ExtractionError
 from govcrawler.extract import article as article_module
 from govcrawler.extract import blocks as blocks_module
 from govcrawler.extract import text as text_module
 from govcrawler.extract import urls as urls_module
 from govcrawler.extract.article import article_from_page
 from govcrawler.extract.encoding import page_text
-from govcrawler.extract.model import Article, ExtractionError
+from govcrawler.extract.model import Article
 from govcrawler.extract.text import strip_boilerplate
 from govcrawler.extract.urls import article_ref
 

@@ -26,8 +26,9 @@ from pathlib import Path
 import storage
 from benchmarks.b3_archive import Prepared, prepare
 from benchmarks.sitegen import SiteSpec
-from storage import fulltext, neardup
+from storage import neardup
 from storage.captures import COMPRESSION_LEVEL
+from storage.search import index as fulltext
 
 
 def per_article_us(articles: list[Prepared], step: Callable[[Prepared], object]) -> float:

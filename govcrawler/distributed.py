@@ -8,7 +8,7 @@ it produced is committed). Redis is a single server (not Redis Cluster); the scr
 name keys they compute, and run atomically.
 
 Jobs. A crawl is a *job*. The first worker to start finds no job in Redis and creates one,
-publishing its incremental plan (`govcrawler.plan`: which articles the archive knows and which
+publishing its incremental plan (`govcrawler.runs.plan`: which articles the archive knows and which
 are due). Workers that start while it runs join it and use that same plan, so the job makes
 the decisions one process would (known articles skipped, paging stopped at known pages). The
 queue and the de-duplication set belong to the job: list pages are read once per job, and the
@@ -30,7 +30,7 @@ Politeness. `GlobalPaceMiddleware` reserves the next slot for the host in Redis 
 script (on Redis's clock, so machines need not agree on the time) and waits for it without
 blocking the reactor: requests to the site are spaced by the delay across all workers. The
 delay reserved is the worker's own slot delay, so robots.txt's Crawl-delay floor, AutoThrottle
-and the 5xx back-off of `govcrawler.politeness` still set it; a Retry-After holds the site for
+and the 5xx back-off of `govcrawler.crawl.politeness` still set it; a Retry-After holds the site for
 every worker.
 
 Scrapy internals used: the engine's set of requests in progress (to know when a request is
@@ -61,10 +61,10 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet.defer import DeferredLock
 from twisted.internet.task import LoopingCall, deferLater
 
-from govcrawler.lock import valid_worker_id
+from govcrawler.cli.lock import valid_worker_id
+from govcrawler.crawl.politeness import response_retry_after
 from govcrawler.pipelines import ArchivePipeline
-from govcrawler.plan import CrawlPlan, load_plan
-from govcrawler.politeness import response_retry_after
+from govcrawler.runs.plan import CrawlPlan, load_plan
 
 if TYPE_CHECKING:
     from typing import Self

@@ -20,10 +20,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 import storage
+from govcrawler.crawl.faults import KillSwitch
+from govcrawler.crawl.seen import DigestSet
 from govcrawler.extract.model import Article
 from govcrawler.extract.text import body_digest, strip_boilerplate
 from govcrawler.extract.urls import is_site_url
-from govcrawler.faults import KillSwitch
 from govcrawler.items import (
     ArticlePage,
     ColumnLabel,
@@ -32,7 +33,6 @@ from govcrawler.items import (
     PageGone,
     UnreadablePage,
 )
-from govcrawler.seen import DigestSet
 
 if TYPE_CHECKING:
     from typing import Self

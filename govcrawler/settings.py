@@ -23,10 +23,10 @@ GOVCRAWLER_START_URL = os.environ.get(
 # Path prefixes whose list and article pages are crawled: the Open Governance channel, and the
 # channels that republish its articles under new URLs (kept as aliases of the originals).
 GOVCRAWLER_SCOPE_PREFIXES = ["/10462/10758/10760/", "/10462/newsdlb/", "/10462/syftyg/"]
-# A saved copy of the site to crawl instead of the network (see govcrawler/replay.py).
+# A saved copy of the site to crawl instead of the network (see govcrawler/crawl/replay.py).
 GOVCRAWLER_REPLAY_DIR = os.environ.get("GOVCRAWLER_REPLAY_DIR", "")
 # Send the site's requests to this origin instead (a local mirror, or a test server on
-# 127.0.0.1); URLs and the archive stay those of www.sc.gov.cn (see govcrawler/gateway.py).
+# 127.0.0.1); URLs and the archive stay those of www.sc.gov.cn (see govcrawler/crawl/gateway.py).
 GOVCRAWLER_GATEWAY = os.environ.get("GOVCRAWLER_GATEWAY", "")
 # Articles written to the archive per transaction.
 GOVCRAWLER_BATCH_SIZE = 50
@@ -103,21 +103,21 @@ COOKIES_ENABLED = False
 
 # --- components -----------------------------------------------------------------------------
 ADDONS = {
-    "govcrawler.replay.ReplayAddon": 0,
-    "govcrawler.gateway.GatewayAddon": 0,
+    "govcrawler.crawl.replay.ReplayAddon": 0,
+    "govcrawler.crawl.gateway.GatewayAddon": 0,
     "govcrawler.distributed.DistributedAddon": 0,
 }
-EXTENSIONS = {"govcrawler.runs.RunRecorder": 0}
-# Scrapy's duplicate filter, with the fingerprints on disk: memory stays flat (govcrawler/seen.py).
-DUPEFILTER_CLASS = "govcrawler.seen.DiskDupeFilter"
+EXTENSIONS = {"govcrawler.runs.records.RunRecorder": 0}
+# Scrapy's duplicate filter, fingerprints on disk: memory stays flat (govcrawler/crawl/seen.py).
+DUPEFILTER_CLASS = "govcrawler.crawl.seen.DiskDupeFilter"
 DOWNLOADER_MIDDLEWARES = {
-    "govcrawler.middlewares.SiteOnlyMiddleware": 40,
+    "govcrawler.crawl.siteonly.SiteOnlyMiddleware": 40,
     # Responses pass from high to low numbers: block statuses are caught before Cookies (700),
     # challenge pages after HttpCompression (590) and before MetaRefresh (580), Retry-After
-    # before Retry (550) retries on its own (see govcrawler/politeness.py).
-    "govcrawler.politeness.BlockStatusMiddleware": 720,
-    "govcrawler.politeness.ChallengePageMiddleware": 585,
-    "govcrawler.politeness.PacingMiddleware": 560,
+    # before Retry (550) retries on its own (see govcrawler/crawl/politeness.py).
+    "govcrawler.crawl.politeness.BlockStatusMiddleware": 720,
+    "govcrawler.crawl.politeness.ChallengePageMiddleware": 585,
+    "govcrawler.crawl.politeness.PacingMiddleware": 560,
 }
 ITEM_PIPELINES = {
     "govcrawler.pipelines.CleanPipeline": 100,

@@ -24,7 +24,7 @@ from storage.db import (
     session_factory,
     upgrade_archive,
 )
-from storage.errors import ArchiveError
+from storage.exceptions import ArchiveError
 from storage.models import (
     Article,
     ArticleAlias,

@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from storage import fulltext, neardup
+from storage import neardup
 from storage.models import (
     Article,
     ArticleAlias,
@@ -44,6 +44,7 @@ from storage.models import (
     SiteColumn,
     table_of,
 )
+from storage.search import index as fulltext
 from storage.writing import per_transaction, writer
 
 

@@ -1,9 +1,10 @@
 """SIGKILL at any point, then a restart: the archive ends as a clean run leaves it.
 
-The crawl is killed by its own fault injection (`GOVCRAWLER_KILL_AT`, see govcrawler/faults.py)
-at named points: early (the 3rd article response, nothing committed yet), mid-run (just after
-the 2nd batch committed), and during a commit (inside the 3rd batch's transaction, its rows
-written but not committed). Batches of 5 make several commits in the saved site's crawl.
+The crawl is killed by its own fault injection (`GOVCRAWLER_KILL_AT`, see
+govcrawler/crawl/faults.py) at named points: early (the 3rd article response, nothing committed
+yet), mid-run (just after the 2nd batch committed), and during a commit (inside the 3rd batch's
+transaction, its rows written but not committed). Batches of 5 make several commits in the saved
+site's crawl.
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def test_each_page_is_fetched_once_by_the_on_disk_duplicate_filter(crawled) -> N
     _, result = crawled
     fetched = re.findall(r"Crawled \(\d+\) <GET (\S+)>", result.stderr)
     assert len(fetched) == len(set(fetched))  # (a retried page is logged once, at the end)
-    assert "[govcrawler.seen] DEBUG: Filtered duplicate request" in result.stderr
+    assert "[govcrawler.crawl.seen] DEBUG: Filtered duplicate request" in result.stderr
     filtered = re.search(r"'dupefilter/filtered': (\d+)", result.stderr)
     assert filtered and int(filtered[1]) > 0
 

@@ -262,7 +262,7 @@ def test_the_next_run_is_a_new_job_that_reads_the_lists_again(
 
 def test_a_worker_id_runs_once(tmp_path: Path, redis_url: str, prefix: str) -> None:
     """Each worker has its own lock: a second `w1` exits 75 at once, a `w2` may run."""
-    from govcrawler.lock import ArchiveLock, lock_path
+    from govcrawler.cli.lock import ArchiveLock, lock_path
 
     database = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
     with ArchiveLock(lock_path(database, "w1")):

@@ -3,7 +3,7 @@ server on 127.0.0.1 (GOVCRAWLER_GATEWAY), `from-archive` out of a real replay cr
 and `update` of the expected outputs; the recorded copy replays as it was served.
 
 Recording runs the real Scrapy stack in a subprocess with `datetime.now` of
-`govcrawler.fixtures` frozen, so the sidecars' fetch times are known.
+`govcrawler.cli.fixtures` frozen, so the sidecars' fetch times are known.
 """
 
 from __future__ import annotations
@@ -28,12 +28,11 @@ from click.testing import CliRunner, Result
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
-from govcrawler import fixtures
 from govcrawler import settings as project
-from govcrawler.cli import main
+from govcrawler.cli import fixtures, main
+from govcrawler.crawl.replay import ReplayDownloadHandler, read_sidecar, replay_path
 from govcrawler.extract.article import article_from_page
 from govcrawler.extract.encoding import page_text
-from govcrawler.replay import ReplayDownloadHandler, read_sidecar, replay_path
 from tests.conftest import SITE_COPY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,17 +149,17 @@ def local_site() -> Iterator[LocalSite]:
 
 @pytest.fixture(scope="module")
 def frozen_cli() -> list[str]:
-    """The CLI in a subprocess, `datetime.now` in govcrawler.fixtures fixed at FROZEN (UTC)."""
+    """The CLI in a subprocess, `datetime.now` in govcrawler.cli.fixtures fixed at FROZEN (UTC)."""
     code = f"""
 import datetime
-import govcrawler.fixtures
+import govcrawler.cli.fixtures
 
 class FrozenClock(datetime.datetime):
     @classmethod
     def now(cls, tz=None):
         return datetime.datetime.fromisoformat({FROZEN.isoformat()!r}).astimezone(tz)
 
-govcrawler.fixtures.datetime = FrozenClock
+govcrawler.cli.fixtures.datetime = FrozenClock
 from govcrawler.cli import main
 main()
 """

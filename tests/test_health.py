@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from scrapy.settings import Settings
 
-from govcrawler.health import (
+from govcrawler.runs.health import (
     EXIT_BLOCKED,
     EXIT_HEALTH,
     Problem,

@@ -1620,10 +1620,10 @@ def _(r: Results) -> None:
     "A link whose file name is 306 characters (URL under 2083, file name over the 255-byte limit "
     "of the file system).",
     "Replay answers 404 (no such page), once: no download error, no traceback.",
-    fixed="govcrawler/replay.py:78 replay_path calls Path.is_file(), which on Python 3.11 raises "
-    "OSError(ENAMETOOLONG) instead of returning False: the request fails with 'Error downloading' "
-    "and a traceback, is retried twice (retry/reason_count/builtins.OSError). Catch OSError in "
-    "replay_path and answer 404 (or refuse)",
+    fixed="govcrawler/crawl/replay.py:78 replay_path calls Path.is_file(), which on Python 3.11 "
+    "raises OSError(ENAMETOOLONG) instead of returning False: the request fails with 'Error "
+    "downloading' and a traceback, is retried twice (retry/reason_count/builtins.OSError). "
+    "Catch OSError in replay_path and answer 404 (or refuse)",
 )
 def _(r: Results) -> None:
     url = f"{SITE}{NEWS}/{'b' * 300}.shtml"
@@ -1886,7 +1886,7 @@ def _(r: Results) -> None:
     "politely.",
     f"All {THROTTLED_ARTICLES} stored after waiting; the run is healthy (exit 0): a 503 that was "
     "waited out and then answered is not a page that failed.",
-    fixed="govcrawler/health.py (_error_rate) counted every 503 waited out as a failed "
+    fixed="govcrawler/runs/health.py (_error_rate) counted every 503 waited out as a failed "
     "page: only Scrapy's retries were subtracted, not PacingMiddleware's Retry-After retries",
 )
 def _(r: Results) -> None:

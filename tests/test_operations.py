@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from govcrawler.cli import main
-from govcrawler.lock import ArchiveLock, lock_path
+from govcrawler.cli.lock import ArchiveLock, lock_path
 from tests.conftest import SITE_COPY, scrapy_crawl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def test_a_lock_left_by_a_dead_run_does_not_block(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, time\nfrom govcrawler.lock import ArchiveLock\n"
+            "import sys, time\nfrom govcrawler.cli.lock import ArchiveLock\n"
             f"ArchiveLock(__import__('pathlib').Path({str(lock_path(f'sqlite:///{database}'))!r}))"
             ".acquire()\nprint('locked', flush=True)\ntime.sleep(600)",
         ],

@@ -1,5 +1,5 @@
-"""Politeness (govcrawler/politeness.py): Crawl-delay as the slot's floor, Retry-After, back-off
-on repeated 5xx, and block and challenge pages dropped, never archived.
+"""Politeness (govcrawler/crawl/politeness.py): Crawl-delay as the slot's floor, Retry-After,
+back-off on repeated 5xx, and block and challenge pages dropped, never archived.
 
 Unit tests drive the real middlewares, AutoThrottle and download slot of a crawler whose engine
 is built but never started: a response is "downloaded" by sending `response_downloaded` and
@@ -32,14 +32,14 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 import govcrawler.settings as project
-from govcrawler.health import EXIT_BLOCKED
-from govcrawler.politeness import (
+from govcrawler.crawl.politeness import (
     BlockStatusMiddleware,
     ChallengePageMiddleware,
     PacingMiddleware,
     retry_after_seconds,
 )
-from govcrawler.replay import RESERVED_SUFFIXES, read_sidecar
+from govcrawler.crawl.replay import RESERVED_SUFFIXES, read_sidecar
+from govcrawler.runs.health import EXIT_BLOCKED
 from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
 from tests.conftest import FIXTURES, SITE_COPY, scrapy_crawl
 

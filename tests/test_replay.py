@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from govcrawler.replay import ReplayRefused, read_sidecar, replay_path
+from govcrawler.crawl.replay import ReplayRefused, read_sidecar, replay_path
 
 SITE = "https://www.sc.gov.cn"
 

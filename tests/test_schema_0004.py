@@ -13,9 +13,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
-from storage import search
 from storage.db import _alembic_config
-from storage.search import search_articles
+from storage.search import ranking as search
+from storage.search.ranking import search_articles
 from tests.conftest import numbered_article, raw_rows, url_of
 
 SEEN = datetime(2026, 11, 28, 2, 30, tzinfo=UTC)

@@ -20,8 +20,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
-import storage.search
-from storage.search import SearchHit, SearchQueryError, fts_query, search_articles
+import storage.search.ranking
+from storage.search.ranking import SearchHit, SearchQueryError, fts_query, search_articles
 from tests.conftest import BACKENDS, index_search, new_database, postgres_server, raw_rows
 
 SITE = "https://www.sc.gov.cn/10462/10758/10760"
@@ -270,7 +270,7 @@ _CASE_BLIND = {
 @example("x \u017f", "s").via("only a long s")
 @example("\u0130 AB", "ab").via("lower() makes two characters of one")
 def test_the_snippet_finds_a_match_in_any_case_where_there_is_one(body: str, query: str) -> None:
-    marks = storage.search._Marks(storage.search.parse(query).marks)
+    marks = storage.search.ranking._Marks(storage.search.ranking.parse(query).marks)
     blind = re.compile(_CASE_BLIND[query], re.IGNORECASE)
     first = marks.first(body)
     if blind.search(body) is None:
@@ -370,10 +370,10 @@ def test_an_expression_the_database_rejects_is_a_search_query_error(
     user gets one line."""
     if archive.startswith("sqlite"):
         expression = ['"panda" AND', "nosuchcolumn : panda"][bad]
-        monkeypatch.setattr(storage.search, "fts5", lambda node: expression)
+        monkeypatch.setattr(storage.search.ranking, "fts5", lambda node: expression)
     else:
         expression = ["'panda' &", "panda <-> & ("][bad]
-        monkeypatch.setattr(storage.search, "tsquery", lambda node: expression)
+        monkeypatch.setattr(storage.search.ranking, "tsquery", lambda node: expression)
     with pytest.raises(SearchQueryError, match="cannot read this query") as error:
         search(sessions, "panda")
     assert "\n" not in str(error.value)

@@ -1,6 +1,6 @@
 """SQLite ranks a query with at most RANK_WINDOW matches by BM25, and orders a commoner one by
 title and age, reading only a bounded part of the index: a common word costs the same at a
-million articles as at ten thousand (storage.search.RANK_WINDOW)."""
+million articles as at ten thousand (storage.search.ranking.RANK_WINDOW)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
-from storage import search
+from storage.search import ranking as search
 from tests.conftest import numbered_article, sqlite_only
 
 SEEN = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)

@@ -13,8 +13,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
-from storage import fulltext, search
 from storage.db import _alembic_config
+from storage.search import index as fulltext
+from storage.search import ranking as search
 from tests.conftest import FIXTURES, numbered_article, raw_rows, sqlite_only, url_of
 
 SEEN = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)

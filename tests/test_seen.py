@@ -7,7 +7,7 @@ import hashlib
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
-from govcrawler.seen import CACHE_KIB, DigestSet, DiskDupeFilter
+from govcrawler.crawl.seen import CACHE_KIB, DigestSet, DiskDupeFilter
 from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
 
 

@@ -1,7 +1,7 @@
 """Commands that read the archive: `search`, `show`, `export`, `stats`.
 
 They never create or upgrade an archive; their queries live in `storage.read` and
-`storage.search`, their formatting in `govcrawler.render`."""
+`storage.search.ranking`, their formatting in `govcrawler.cli.render`."""
 
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ from govcrawler.cli.common import (
     one_line_errors,
     parse_day,
 )
-from govcrawler.extract.urls import canonical_url
-from govcrawler.render import (
+from govcrawler.cli.render import (
     count,
     echo_article,
     echo_diff,
@@ -30,8 +29,9 @@ from govcrawler.render import (
     version_summary,
     when,
 )
+from govcrawler.extract.urls import canonical_url
 from storage import read
-from storage.search import search_articles
+from storage.search.ranking import search_articles
 
 
 @main.command()
@@ -167,7 +167,7 @@ def export(fmt: str, since: str | None, output: Path | None, database: str) -> N
 
     Example: govcrawler export --format warc -o archive.warc.gz
     """
-    from govcrawler import export as writers  # warcio only when exporting
+    from govcrawler.cli import export as writers  # warcio only when exporting
 
     day = parse_day(since, "--since")
     if fmt == "warc" and output is None:

@@ -1,4 +1,4 @@
-"""Commands that run and watch crawls: `crawl`, `runs`, `db upgrade`, `db revision`.
+"""Commands that run and watch crawls: `crawl`, `runs`.
 
 Scrapy is imported only inside `crawl`, so the other commands start fast."""
 
@@ -23,8 +23,8 @@ from govcrawler.cli.common import (
     main,
     one_line_errors,
 )
-from govcrawler.lock import ArchiveLock, ArchiveLocked, lock_path, valid_worker_id
-from govcrawler.render import echo_json, run_summary, runs_text
+from govcrawler.cli.lock import ArchiveLock, ArchiveLocked, lock_path, valid_worker_id
+from govcrawler.cli.render import echo_json, run_summary, runs_text
 
 
 @main.command()
@@ -89,7 +89,7 @@ def crawl(
 
     Example: govcrawler crawl --replay tests/fixtures/site --database sqlite:///demo.sqlite3
     """
-    from govcrawler.runner import run_crawl  # Scrapy is imported here, not at start-up
+    from govcrawler.cli.runner import run_crawl  # Scrapy is imported here, not at start-up
 
     storage.open_archive(database).dispose()  # a bad URL or archive fails before any request
     check_delay(defaults.GOVCRAWLER_DOWNLOAD_DELAY)
@@ -202,38 +202,3 @@ def runs(limit: int, as_json: bool, database: str) -> None:
         click.echo("no crawl runs yet")
         return
     click.echo(runs_text(latest))
-
-
-@main.group()
-def db() -> None:
-    """Inspect or upgrade the archive's schema."""
-
-
-@db.command("upgrade")
-@database_option
-@one_line_errors
-def db_upgrade(database: str) -> None:
-    """Upgrade the archive to this version's schema, keeping every row.
-
-    Example: govcrawler db upgrade --database sqlite:///archive.sqlite3
-    """
-    engine = storage.create_archive_engine(database)
-    before = storage.schema_revision(engine)
-    storage.upgrade_archive(engine)
-    click.echo(
-        f"{describe_database(database)}: schema {before} -> {storage.schema_revision(engine)}"
-    )
-
-
-@db.command("revision")
-@database_option
-@one_line_errors
-def db_revision(database: str) -> None:
-    """Print the archive's schema revision and the one this version needs.
-
-    Example: govcrawler db revision
-    """
-    engine = storage.create_archive_engine(database)
-    current, head = storage.schema_revision(engine), storage.head_revision()
-    state = "up to date" if current == head else "run `govcrawler db upgrade`"
-    click.echo(f"{describe_database(database)}: schema {current}, needs {head} ({state})")

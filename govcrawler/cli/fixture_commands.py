@@ -1,6 +1,6 @@
 """Commands of the developers' fixture workflow: `fixtures record`, `from-archive`, `update`.
 
-The logic is in `govcrawler.fixtures` (which imports Scrapy: loaded only when used)."""
+The logic is in `govcrawler.cli.fixtures` (which imports Scrapy: loaded only when used)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import click
 
 from govcrawler import settings as defaults
 from govcrawler.cli.common import F, archive_session, database_option, main, one_line_errors
-from govcrawler.render import count
+from govcrawler.cli.render import count
 
-# --- fixtures: the developers' workflow; the logic is in govcrawler/fixtures.py -------------
+# --- fixtures: the developers' workflow; the logic is in govcrawler/cli/fixtures.py -------------
 
 into_option = click.option(
     "--into",
@@ -30,7 +30,7 @@ def fixture_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from govcrawler.fixtures import FixtureError  # imports Scrapy: not at start-up
+        from govcrawler.exceptions import FixtureError
 
         try:
             return command(*args, **kwargs)
@@ -66,7 +66,7 @@ def fixtures_record(urls: tuple[str, ...], into: Path, delay: float) -> None:
 
     Example: govcrawler fixtures record https://www.sc.gov.cn/10462/10758/10760/10765/2022/9/26/18e9f46a8996bdf07fa9667505648f34.shtml
     """
-    from govcrawler import fixtures as workflow
+    from govcrawler.cli import fixtures as workflow
 
     result = workflow.record(urls, into, delay)
     for page, saved in result.saved:
@@ -91,7 +91,7 @@ def fixtures_from_archive(article: str, into: Path, database: str) -> None:
 
     Example: govcrawler fixtures from-archive 12 --into tests/fixtures/site
     """
-    from govcrawler import fixtures as workflow
+    from govcrawler.cli import fixtures as workflow
 
     with archive_session(database) as session:
         saved = workflow.archived_response(session, article)
@@ -109,7 +109,7 @@ def fixtures_update(paths: tuple[Path, ...], check: bool) -> None:
 
     Example: govcrawler fixtures update --check
     """
-    from govcrawler import fixtures as workflow
+    from govcrawler.cli import fixtures as workflow
 
     changes = workflow.update_expected(workflow.fixture_pages(paths), write=not check)
     click.echo("".join(change.report() for change in changes), nl=False)

@@ -15,9 +15,10 @@ from datetime import date
 from lxml import etree
 from parsel import Selector
 
+from govcrawler.exceptions import ExtractionError
 from govcrawler.extract import generic
 from govcrawler.extract.blocks import Block, blocks_of, media_of
-from govcrawler.extract.model import Article, ExtractionError
+from govcrawler.extract.model import Article
 from govcrawler.extract.text import clean_text, comparable_text, strip_boilerplate, tidy_text
 from govcrawler.extract.urls import article_ref
 

@@ -6,15 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 
-class ExtractionError(Exception):
-    """A page that cannot give an article; says which page and what was missing."""
-
-    def __init__(self, url: str, missing: str) -> None:
-        super().__init__(f"{missing}: {url}")
-        self.url = url
-        self.missing = missing
-
-
 @dataclass(frozen=True)
 class Image:
     url: str

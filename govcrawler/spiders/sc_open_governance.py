@@ -23,10 +23,12 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from govcrawler.crawl.faults import KillSwitch
+from govcrawler.exceptions import ExtractionError
 from govcrawler.extract.article import article_from_page
 from govcrawler.extract.encoding import page_text
 from govcrawler.extract.listing import list_page_count, page_links
-from govcrawler.extract.model import Article, ExtractionError
+from govcrawler.extract.model import Article
 from govcrawler.extract.urls import (
     article_ref,
     canonical_url,
@@ -37,7 +39,6 @@ from govcrawler.extract.urls import (
     list_page_number,
     numbered_page_url,
 )
-from govcrawler.faults import KillSwitch
 from govcrawler.items import (
     ArticlePage,
     ColumnLabel,
@@ -46,7 +47,7 @@ from govcrawler.items import (
     PageGone,
     UnreadablePage,
 )
-from govcrawler.plan import CrawlPlan, load_plan
+from govcrawler.runs.plan import CrawlPlan, load_plan
 
 if TYPE_CHECKING:
     from typing import Self

@@ -7,7 +7,7 @@ the views `articles` (now with version_count, withdrawn_at, year), `article_vers
 `captures`. Existing articles are indexed for search and near-duplicates on the way.
 
 PostgreSQL gets the same tables; its search index `articles_fts` is a table with a tsvector and
-a GIN index (storage.fulltext), and its views compute the year and the 0/1 flags its own way.
+a GIN index (storage.search.index), and its views compute the year and the 0/1 flags its own way.
 
 Revision ID: 0002
 Revises: 0001
@@ -25,9 +25,9 @@ from alembic import op
 # The index text, the content digest and the SimHash must be the very functions the running
 # code uses, or the first crawl after the upgrade would see every article as changed.
 from storage.archive import content_digest
-from storage.fulltext import CREATE_TABLE_POSTGRESQL as CREATE_FTS_POSTGRESQL
-from storage.fulltext import index_article
 from storage.neardup import fingerprint, lsh_keys
+from storage.search.index import CREATE_TABLE_POSTGRESQL as CREATE_FTS_POSTGRESQL
+from storage.search.index import index_article
 
 revision = "0002"
 down_revision = "0001"

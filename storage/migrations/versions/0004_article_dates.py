@@ -24,7 +24,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from storage.fulltext import index_text
+from storage.search.index import index_text
 
 revision = "0004"
 down_revision = "0003"

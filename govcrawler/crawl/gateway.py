@@ -58,5 +58,5 @@ class GatewayAddon:
             raise NotConfigured
         if urlsplit(origin).scheme not in ("http", "https") or not urlsplit(origin).netloc:
             raise NotConfigured(f"GOVCRAWLER_GATEWAY must be an http(s) origin, not {origin!r}")
-        handler = "govcrawler.gateway.GatewayDownloadHandler"
+        handler = "govcrawler.crawl.gateway.GatewayDownloadHandler"
         settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, "spider")

@@ -6,7 +6,7 @@ from its whole group (`panda NOT flood chengdu` = panda and chengdu, without flo
 only NOTs is an error, as FTS5 cannot list everything-but. Every word reaches FTS5 quoted, so
 its keywords and punctuation (`NEAR(`, `title:`, `Chengdu-Chongqing`, `people's`) are plain text.
 
-Chinese is rewritten to the way `storage.fulltext` indexed it (overlapping bigrams plus each
+Chinese is rewritten to the way `storage.search.index` indexed it (overlapping bigrams plus each
 run's last character): 四 → `"四"*`, 四川 → `"四川"`, 四川省政府 → `"四川 川省 省政 政府"`.
 
 The parsed query is a small tree (`Query`): it is written out as FTS5 for SQLite, as a tsquery
@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from storage.errors import ArchiveError
-from storage.fulltext import CJK_RUN, cjk_terms, quote_term, terms
+from storage.exceptions import SearchQueryError
+from storage.search.index import CJK_RUN, cjk_terms, quote_term, terms
 
 _JUNK = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # control characters, lone surrogates
 _LEXEME = re.compile(
@@ -30,10 +30,6 @@ _LEXEME = re.compile(
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 _TOKEN = re.compile(r"[^\W_]+")  # a unicode61 token, near enough for highlighting
 _CJK_SPLIT = re.compile(f"({CJK_RUN.pattern})")
-
-
-class SearchQueryError(ArchiveError):
-    """A search query that cannot run; the message says what is wrong and how to fix it."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Searching the archive: ranked hits with snippets.
 
-The user's query is parsed in `storage.query` (words, phrases, prefixes, OR/NOT, Chinese of
+The user's query is parsed in `storage.search.syntax` (words, phrases, prefixes, OR/NOT, Chinese of
 any length) and written out as FTS5 for SQLite or as a tsquery for PostgreSQL. Neither index
 keeps the text, so snippets are cut in Python from the hits' bodies only, the same way on both."""
 
@@ -15,14 +15,14 @@ from sqlalchemy import Row, TextClause, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from storage.fulltext import CJK_RUN, index_text, terms
-from storage.query import (
+from storage.exceptions import SearchQueryError
+from storage.search.index import CJK_RUN, index_text, terms
+from storage.search.syntax import (
     All,
     AnyOf,
     Node,
     Phrase,
     Query,
-    SearchQueryError,
     Without,
     fts5,
     fts_query,

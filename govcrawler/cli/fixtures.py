@@ -3,7 +3,7 @@
 `record` fetches pages from the site (or `GOVCRAWLER_GATEWAY`) as the crawler does,
 `archived_response` takes one out of the archive, `update_expected` rewrites their
 `<page>.expected.json` from the current extraction. Pages are saved in the replay layout
-(`govcrawler/replay.py`): the body bytes as received, never re-encoded, and `<file>.meta.json`
+(`govcrawler/crawl/replay.py`): the body bytes as received, never re-encoded, and `<file>.meta.json`
 with status, headers, requested and final URL, fetch time (UTC). Scrapy has already decompressed
 a gzip or deflate body, so the file holds the payload, and `Content-Encoding`, `Content-Length`
 and hop-by-hop headers are not saved (they describe the transfer, not the saved bytes). A
@@ -27,11 +27,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
+from govcrawler.crawl.replay import META_SUFFIX, RESERVED_SUFFIXES, read_sidecar
+from govcrawler.exceptions import ExtractionError, FixtureError
 from govcrawler.extract.article import article_from_page
 from govcrawler.extract.encoding import page_text
-from govcrawler.extract.model import ExtractionError
 from govcrawler.extract.urls import HOST, canonical_url, is_site_url
-from govcrawler.replay import META_SUFFIX, RESERVED_SUFFIXES, read_sidecar
 from storage import Capture, capture_body
 from storage.read import find_article
 
@@ -41,10 +41,6 @@ UNSAVED_HEADERS = frozenset(
     {"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"}
 )
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-
-class FixtureError(Exception):
-    """A page that cannot be recorded, copied or checked; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +71,7 @@ def saved_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def fixture_file(root: Path, url: str) -> Path:
-    """Where `url` lives under `root`: the file `govcrawler.replay.replay_path` reads."""
+    """Where `url` lives under `root`: the file `govcrawler.crawl.replay.replay_path` reads."""
     parts = urlsplit(url)
     segments = [seg for seg in unquote(parts.path).split("/") if seg]
     unsafe = any(seg in (".", "..") or "\\" in seg or "\x00" in seg for seg in segments)
@@ -177,7 +173,7 @@ def record(urls: Iterable[str], root: Path, delay: float) -> Recording:
     and save each response, every redirect hop included, under `root`."""
     from scrapy.crawler import CrawlerProcess
 
-    from govcrawler.runner import crawl_settings
+    from govcrawler.cli.runner import crawl_settings
 
     wanted = site_urls(urls)
     overrides = {

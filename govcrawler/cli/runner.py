@@ -75,7 +75,7 @@ class CrawlResult:
 
     @property
     def exit_status(self) -> int:
-        """The run's verdict (see `govcrawler.health` and `govcrawler.runs`)."""
+        """The run's verdict (see `govcrawler.runs.health` and `govcrawler.runs.records`)."""
         return int(self.stats.get("govcrawler/run/exit_status", 3))
 
     @property

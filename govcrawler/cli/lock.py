@@ -26,10 +26,7 @@ from typing import IO
 
 from sqlalchemy.engine import make_url
 
-
-class ArchiveLocked(Exception):
-    """Another crawl holds the archive; the message names it."""
-
+from govcrawler.exceptions import ArchiveLocked
 
 _WORKER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 

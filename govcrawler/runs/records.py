@@ -1,7 +1,7 @@
 """Run records: every crawl opens a row in `crawl_run` and closes it with what it did.
 
 At the start, runs of this host left `running` by a dead process are closed as `crashed`. At
-the end, the run's stats are checked against the previous complete runs (`govcrawler.health`),
+the end, the run's stats are checked against the previous complete runs (`govcrawler.runs.health`),
 and the outcome, exit status, counts and problems are written. The stats carry the verdict
 back to the command line: `govcrawler/run/exit_status` and `govcrawler/run/problems`.
 """
@@ -18,7 +18,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 import storage
-from govcrawler.health import Thresholds, check_run, exit_status
+from govcrawler.runs.health import Thresholds, check_run, exit_status
 from storage.runs import RunReport, close_dead_runs, finish_run, recent_runs, start_run
 
 if TYPE_CHECKING:

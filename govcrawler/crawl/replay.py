@@ -26,6 +26,8 @@ from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import run_in_thread
 
+from govcrawler.exceptions import ReplayRefused
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -49,10 +51,6 @@ _CONTENT_TYPES = {
     ".png": "image/png",
     ".gif": "image/gif",
 }
-
-
-class ReplayRefused(ValueError):
-    """A URL whose file would lie outside the replay directory."""
 
 
 def replay_path(root: Path, url: str) -> Path | None:
@@ -161,7 +159,7 @@ class ReplayAddon:
             raise NotConfigured
         if not Path(root).is_dir():
             raise NotConfigured(f"replay directory not found: {root}")
-        handler = "govcrawler.replay.ReplayDownloadHandler"
+        handler = "govcrawler.crawl.replay.ReplayDownloadHandler"
         # "spider" priority: above the project's polite defaults, below `-s` on the command line.
         settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, "spider")
         settings.set("DOWNLOAD_DELAY", 0, "spider")

@@ -21,7 +21,7 @@ def when(moment: datetime | None) -> str:
 
 
 def echo_json(value: Any) -> None:
-    from govcrawler.export import json_value
+    from govcrawler.cli.export import json_value
 
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=json_value))
 

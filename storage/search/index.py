@@ -5,7 +5,7 @@ contentless (`content=''`: the text lives once, in `article_version`), its rowid
 unicode61 keeps a run of Chinese characters as one token, so Chinese is indexed as overlapping
 character bigrams plus the run's last character (四川省政府 → 四川 川省 省政 政府 府), the way CJK
 search engines do: a two-character word is then one token, found by the index and by any FTS5
-client (sqlite3, Datasette); longer words are phrases of bigrams (see `storage.search`).
+client (sqlite3, Datasette); longer words are phrases of bigrams (see `storage.search.ranking`).
 
 A contentless table forgets its text, so a row is removed with FTS5's 'delete' command and the
 values it was indexed with: `index_text` must stay deterministic (a change to it needs a
@@ -17,7 +17,7 @@ cut into terms the way unicode61 cuts them (`terms`: runs of letters and digits,
 diacritics), title terms weighted A, body terms B, so both backends index the same terms and a
 query finds the same articles on either. PostgreSQL keeps word positions only up to 16383 and
 256 per term; a longer article is marked `complete = false`, and phrase queries are checked
-again on its text (`storage.search`). Any PostgreSQL client can search it with the `simple`
+again on its text (`storage.search.ranking`). Any PostgreSQL client can search it with the `simple`
 configuration: `document @@ websearch_to_tsquery('simple', '"giant panda" 四川')`.
 """
 
@@ -41,7 +41,7 @@ CREATE_TABLE = (
 # The index's words, without its Chinese terms: a prefix (`invest*`) is searched as the words
 # it stands for (`investment OR investors …`), which FTS5 walks newest first and stops, where
 # its own prefix query merges the whole lists of articles of every word in the range first
-# (`storage.search`). Words are added as articles are indexed and never removed: a word no
+# (`storage.search.ranking`). Words are added as articles are indexed and never removed: a word no
 # longer in any article matches nothing. (The table: storage/migrations, revision 0005.)
 _ADD_WORDS = text("INSERT OR IGNORE INTO articles_fts_words (term) VALUES (:term)")
 # PostgreSQL's index: one row per article, dropped with it.
@@ -133,7 +133,7 @@ def words(value: str) -> set[str]:
 
 def add_words(bind: Bind, new_words: set[str]) -> None:
     """SQLite: remember the words indexed (`articles_fts_words`, never emptied), so that a
-    prefix can be read as the words it stands for (`storage.search`)."""
+    prefix can be read as the words it stands for (`storage.search.ranking`)."""
     if new_words:
         bind.execute(_ADD_WORDS, [{"term": word} for word in sorted(new_words)])
 
