@@ -7,7 +7,7 @@ the views `articles` (now with version_count, withdrawn_at, year), `article_vers
 `captures`. Existing articles are indexed for search and near-duplicates on the way.
 
 PostgreSQL gets the same tables; its search index `articles_fts` is a table with a tsvector and
-a GIN index (storage.search.index), and its views compute the year and the 0/1 flags its own way.
+a GIN index, and its views compute the year and the 0/1 flags its own way.
 
 Revision ID: 0002
 Revises: 0001
@@ -16,18 +16,17 @@ Create Date: 2026-11-28
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+import unicodedata
+from collections import defaultdict
 from datetime import date
+from functools import cache
 
+import numpy as np
 import sqlalchemy as sa
 from alembic import op
-
-# The index text, the content digest and the SimHash must be the very functions the running
-# code uses, or the first crawl after the upgrade would see every article as changed.
-from storage.archive import content_digest
-from storage.neardup import fingerprint, lsh_keys
-from storage.search.index import CREATE_TABLE_POSTGRESQL as CREATE_FTS_POSTGRESQL
-from storage.search.index import index_article
 
 revision = "0002"
 down_revision = "0001"
@@ -279,8 +278,8 @@ def _fill_indexes(connection: sa.Connection) -> None:
             day = date.fromisoformat(published_on) if published_on else None
         if not isinstance(captions, list):
             captions = json.loads(captions or "[]")
-        digest = content_digest(title, day, body, captions)
-        body_hash = fingerprint(body)
+        digest = _content_digest(title, day, body, captions)
+        body_hash, band_keys = _signature(body)
         connection.execute(
             sa.text("UPDATE article_version SET content_digest = :d WHERE id = :id"),
             {"d": digest, "id": version_id},
@@ -289,8 +288,8 @@ def _fill_indexes(connection: sa.Connection) -> None:
             sa.text("UPDATE article SET simhash = :h WHERE id = :id"),
             {"h": body_hash, "id": article_id},
         )
-        index_article(connection, article_id, title, body)
-        for key in set(lsh_keys(body)):
+        _index_article(connection, article_id, title, body)
+        for key in set(band_keys):
             connection.execute(
                 sa.text("INSERT INTO near_duplicate_band (band_key, article_id) VALUES (:k, :id)"),
                 {"k": key, "id": article_id},
@@ -325,3 +324,167 @@ def downgrade() -> None:
         "WHERE al.article_id = a.id) AS alias_count, a.first_seen_at, a.last_seen_at "
         "FROM article AS a LEFT JOIN site_column AS c ON c.column_id = a.column_id"
     )
+
+
+# What this revision computes, frozen as the code was when it was written (storage/archive.py
+# `content_digest`, storage/neardup.py, storage/fulltext.py, now storage/search/index.py): an
+# upgrade must not change with later code. The running code still computes the same values
+# (tests/test_storage.py: the same pages after an upgrade from 0001 are unchanged); should it
+# ever change them, a new revision recomputes, and this one stays as it is.
+
+
+def _content_digest(title: str, published_on: date | None, body: str, captions: list[str]) -> str:
+    payload = json.dumps(
+        [title, published_on.isoformat() if published_on else None, body, captions],
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+# Search index: Chinese runs as bigrams plus the last character; PostgreSQL's tsvector built
+# from the same text, cut as FTS5's unicode61 cuts it.
+CREATE_FTS_POSTGRESQL = (
+    "CREATE TABLE articles_fts ("
+    "article_id INTEGER NOT NULL PRIMARY KEY REFERENCES article (id) ON DELETE CASCADE, "
+    "document TSVECTOR NOT NULL, complete BOOLEAN NOT NULL)",
+    "CREATE INDEX ix_articles_fts_document ON articles_fts USING gin (document)",
+)
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_TERM = re.compile(r"[^\W_]+")
+_DIACRITICS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_MAX_POSITION = 16383
+_MAX_POSITIONS = 256
+
+
+def _cjk_terms(run: str) -> str:
+    if len(run) == 1:
+        return run
+    return " ".join([run[i : i + 2] for i in range(len(run) - 1)] + [run[-1]])
+
+
+def _index_text(value: str) -> str:
+    return _CJK_RUN.sub(lambda match: f" {_cjk_terms(match.group())} ", value)
+
+
+def _terms(value: str) -> list[str]:
+    if not value.isascii():
+        value = _DIACRITICS.sub("", unicodedata.normalize("NFD", value))
+    return _TERM.findall(value.lower())
+
+
+def _quote_term(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _document(title: str, body: str) -> tuple[str, bool]:
+    positions: dict[str, list[str]] = defaultdict(list)
+    position, complete = 0, True
+    for field, weight in ((title, "A"), (body, "B")):
+        for term in _terms(_index_text(field)):
+            position += 1
+            places = positions[term]
+            if position > _MAX_POSITION or len(places) == _MAX_POSITIONS:
+                complete = False
+            if len(places) < _MAX_POSITIONS and (position <= _MAX_POSITION or not places):
+                places.append(f"{min(position, _MAX_POSITION)}{weight}")
+        position += 1
+    vector = " ".join(
+        f"{_quote_term(term)}:{','.join(places)}" for term, places in positions.items()
+    )
+    return vector, complete
+
+
+def _index_article(connection: sa.Connection, article_id: int, title: str, body: str) -> None:
+    if connection.dialect.name == "postgresql":
+        vector, complete = _document(title, body)
+        connection.execute(
+            sa.text(
+                "INSERT INTO articles_fts (article_id, document, complete) "
+                "VALUES (:id, CAST(:document AS tsvector), :complete)"
+            ),
+            {"id": article_id, "document": vector, "complete": complete},
+        )
+        return
+    connection.execute(
+        sa.text("INSERT INTO articles_fts (rowid, title, body) VALUES (:id, :title, :body)"),
+        {"id": article_id, "title": _index_text(title), "body": _index_text(body)},
+    )
+
+
+# Near-duplicates: SimHash and MinHash-LSH band keys of the body's word pairs (16 bands of 4
+# rows), in fixed 64-bit arithmetic (a polynomial over code points, splitmix64).
+_SHINGLE, _BANDS, _ROWS = 2, 16, 4
+_PERMUTATIONS = _BANDS * _ROWS
+_SEPARATOR, _LETTER, _IDEOGRAPH, _DROPPED = 0, 1, 2, 3
+_IDEOGRAPHS = [(0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)]
+_APOSTROPHES = "'`\u2018\u2019\u02bc\u2032"
+_BASE = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    x = (x ^ (x >> np.uint64(30))) * _MIX1
+    x = (x ^ (x >> np.uint64(27))) * _MIX2
+    return x ^ (x >> np.uint64(31))
+
+
+_PERM_A = _mix(np.arange(1, _PERMUTATIONS + 1, dtype=np.uint64) * _BASE) | np.uint64(1)
+_PERM_B = _mix(np.arange(_PERMUTATIONS + 1, 2 * _PERMUTATIONS + 1, dtype=np.uint64) * _BASE)
+
+
+@cache
+def _classes() -> np.ndarray:
+    table = np.fromiter((chr(c).isalnum() for c in range(0x10000)), np.uint8) * _LETTER
+    for first, last in _IDEOGRAPHS:
+        table[first : last + 1] = np.where(table[first : last + 1], _IDEOGRAPH, _SEPARATOR)
+    table[[ord(c) for c in _APOSTROPHES]] = _DROPPED
+    return np.append(table, np.uint8(_IDEOGRAPH))
+
+
+def _word_hashes(text: str) -> np.ndarray:
+    normal = unicodedata.normalize("NFKC", text).lower()
+    codes = np.frombuffer(normal.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    kinds = _classes()[np.minimum(codes, 0x10000)]
+    codes, kinds = codes[kinds != _DROPPED], kinds[kinds != _DROPPED]
+    in_word = kinds != _SEPARATOR
+    before = np.concatenate((np.zeros(1, np.uint8), kinds[:-1]))
+    starts = in_word & ((before == _SEPARATOR) | (before == _IDEOGRAPH) | (kinds == _IDEOGRAPH))
+    first = np.flatnonzero(starts[in_word])
+    if not len(first):
+        return np.empty(0, np.uint64)
+    word_of = np.cumsum(starts[in_word]) - 1
+    position = np.arange(len(word_of)) - first[word_of]
+    powers = np.cumprod(np.full(int(position.max()) + 1, _BASE, np.uint64))
+    terms = (codes[in_word].astype(np.uint64) + np.uint64(1)) * powers[position]
+    return _mix(np.add.reduceat(terms, first))
+
+
+def _shingle_hashes(words: np.ndarray) -> np.ndarray:
+    width = min(_SHINGLE, len(words))
+    combined = words[: len(words) - width + 1].copy()
+    for offset in range(1, width):
+        combined = combined * _BASE + words[offset : len(words) - width + 1 + offset]
+    ordered = np.sort(_mix(combined))
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
+def _signature(text: str) -> tuple[int, list[int]]:
+    """The body's signed 64-bit SimHash (0 without words) and its LSH band keys."""
+    words = _word_hashes(text)
+    if not len(words):
+        return 0, []
+    shingles = _shingle_hashes(words)
+    octets = shingles.astype("<u8").view(np.uint8)
+    matrix = np.unpackbits(octets, bitorder="little").reshape(-1, 64).astype(np.float32)
+    ones = np.ones(len(shingles), np.float32) @ matrix
+    bits = np.packbits(ones * 2 > len(shingles), bitorder="little")
+    simhash = int.from_bytes(bits.tobytes(), "little", signed=True)
+    values = np.multiply(_PERM_A[:, None], shingles[None, :])
+    np.add(values, _PERM_B[:, None], out=values)
+    rows = values.min(axis=1).reshape(_BANDS, _ROWS)
+    combined = rows[:, 0]
+    for column in range(1, _ROWS):
+        combined = _mix(combined * _BASE + rows[:, column])
+    keys = (combined & ~np.uint64(0xF)) | np.arange(_BANDS, dtype=np.uint64)
+    return simhash, [int(key) - (1 << 64) if key >> 63 else int(key) for key in keys.tolist()]

@@ -21,10 +21,10 @@ Create Date: 2026-11-28
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from alembic import op
-
-from storage.search.index import index_text
 
 revision = "0004"
 down_revision = "0003"
@@ -125,5 +125,20 @@ def _rebuild_search_index(create: str) -> None:
     while batch := rows.fetchmany(REINDEX_BATCH):
         connection.execute(
             insert,
-            [{"id": i, "title": index_text(t), "body": index_text(b)} for i, t, b in batch],
+            [{"id": i, "title": _index_text(t), "body": _index_text(b)} for i, t, b in batch],
         )
+
+
+# The index text as this revision wrote it (storage/fulltext.py `index_text` then, unchanged in
+# storage/search/index.py since): Chinese runs as bigrams plus the run's last character.
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def _cjk_terms(run: str) -> str:
+    if len(run) == 1:
+        return run
+    return " ".join([run[i : i + 2] for i in range(len(run) - 1)] + [run[-1]])
+
+
+def _index_text(value: str) -> str:
+    return _CJK_RUN.sub(lambda match: f" {_cjk_terms(match.group())} ", value)
