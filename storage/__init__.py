@@ -36,9 +36,11 @@ from storage.models import (
     NearDuplicateBand,
     SiteColumn,
 )
+from storage.writing import ArchiveSession
 
 __all__ = [
     "ArchiveError",
+    "ArchiveSession",
     "Article",
     "ArticleAlias",
     "ArticleRecord",

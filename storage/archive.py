@@ -45,7 +45,7 @@ from storage.models import (
     table_of,
 )
 from storage.search import index as fulltext
-from storage.writing import per_transaction, writer
+from storage.writing import ArchiveSession, per_transaction, writer
 
 
 @dataclass(frozen=True)
@@ -304,7 +304,7 @@ def _search_index(session: Session) -> _SearchIndex:
     return index
 
 
-@event.listens_for(Session, "before_commit")
+@event.listens_for(ArchiveSession, "before_commit")
 def _write_search_index(session: Session) -> None:
     index = session.info.get(_PENDING_SEARCH)
     if index is not None and index.changes:

@@ -17,9 +17,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from storage.exceptions import ArchiveError
+from storage.writing import ArchiveSession
 
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -193,6 +194,7 @@ def open_archive(url: str, upgrade: bool = True) -> Engine:
     return engine
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that do not expire objects on commit (callers own the transaction)."""
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine) -> sessionmaker[ArchiveSession]:
+    """The archive's sessions (`ArchiveSession`: the write path's listeners are on that class);
+    they do not expire objects on commit (callers own the transaction)."""
+    return sessionmaker(engine, class_=ArchiveSession, expire_on_commit=False)

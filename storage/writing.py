@@ -11,6 +11,10 @@ its first read:
 - PostgreSQL: a transaction-level advisory lock, released by the commit or the rollback.
 
 Readers (search, exports, Datasette) never take it and are never blocked by it.
+
+The archive's sessions are `ArchiveSession`s (`storage.session_factory`): what the write path
+does at a transaction's end listens on that class only, never on SQLAlchemy's `Session`, so a
+program's own sessions beside ours run none of it.
 """
 
 from __future__ import annotations
@@ -33,9 +37,20 @@ def per_transaction(key: str) -> str:
 _HOLDING = per_transaction("storage.writing.holding")
 
 
+class ArchiveSession(Session):
+    """A session on the archive: the only kind the write path accepts."""
+
+
 def writer(session: Session) -> Connection:
     """The session's connection, with the archive's write lock held until its transaction ends
     (waiting for another writer's commit if need be)."""
+    if not isinstance(session, ArchiveSession):
+        # A plain Session would run none of the listeners below: its search index would never
+        # be written, its lock flag would outlive the transaction.
+        raise TypeError(
+            f"the archive is written through storage.session_factory(engine), not a "
+            f"{type(session).__name__}"
+        )
     db = session.connection()
     if not session.info.get(_HOLDING):
         if db.dialect.name == "postgresql":
@@ -46,7 +61,7 @@ def writer(session: Session) -> Connection:
     return db
 
 
-@event.listens_for(Session, "after_transaction_end")
+@event.listens_for(ArchiveSession, "after_transaction_end")
 def _ended(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         for key in _PER_TRANSACTION:
