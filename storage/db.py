@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from storage.exceptions import ArchiveError
+from storage.urls import archive_url, sqlite_file
 from storage.writing import ArchiveSession
 
 logger = logging.getLogger(__name__)
@@ -31,50 +32,68 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def create_archive_engine(url: str) -> Engine:
-    """An engine for the archive at `url`; SQLite gets WAL, a busy timeout and foreign keys."""
-    try:
-        parsed = make_url(url)
-        if parsed.drivername == "postgresql":  # SQLAlchemy's default would be psycopg2
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
-            raise ArchiveError(
-                "PostgreSQL archives use the psycopg driver: write postgresql+psycopg://… "
-                f"instead of {parsed.drivername}://…"
-            )
-    except ArgumentError as error:
-        raise ArchiveError(
-            f"not a database URL: {url!r} (try sqlite:///archive.sqlite3)"
-        ) from error
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        parent = Path(parsed.database).expanduser().resolve().parent
-        if not parent.is_dir():
-            raise ArchiveError(f"the archive's directory does not exist: {parent}")
+def create_archive_engine(url: str, read_only: bool = False) -> Engine:
+    """An engine for the archive at `url`; SQLite gets a busy timeout and foreign keys, and WAL
+    when it is written. `read_only`: a SQLite file opened read-only (`storage.urls`), its
+    bytes never changed: not even the journal mode."""
+    parsed = archive_url(url, read_only)
     try:
         engine = create_engine(parsed, json_serializer=_json)
-    except ArgumentError as error:  # an unknown dialect or driver
+    except ArgumentError as error:  # an unknown driver (sqlite+nosuch://)
         raise ArchiveError(f"not a database URL govcrawler can use: {url!r} ({error})") from error
     except ImportError as error:
+        extra = "pip install 'govcrawler[postgres]'"
+        if parsed.get_backend_name() != "postgresql":  # only the PostgreSQL driver is optional
+            extra = "write sqlite:///archive.sqlite3"
         raise ArchiveError(
-            f"the driver for {parsed.drivername} is not installed ({error}): "
-            "pip install 'govcrawler[postgres]'"
+            f"the driver for {parsed.drivername} is not installed ({error}): {extra}"
         ) from error
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        if read_only and parsed.query.get("mode") == "ro":
+            event.listen(engine, "do_connect", _connect_read_only)
+        event.listen(engine, "connect", _read_pragmas if read_only else _write_pragmas)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _connect_read_only(
+    dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]
+) -> Any:
+    """A `mode=ro` connection. A WAL archive in a directory we cannot write (a read-only
+    filesystem, or permissions) is opened `immutable` instead: SQLite could not make its
+    shared-memory file there. Immutable skips locking: safe while nobody writes the archive,
+    as nobody can on a read-only filesystem."""
+    connection = dialect.loaded_dbapi.connect(*cargs, **cparams)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        return connection
+    except sqlite3.OperationalError as error:
+        connection.close()
+        if "readonly" not in str(error) and "unable to open" not in str(error):
+            raise
+    return dialect.loaded_dbapi.connect(f"{cargs[0]}&immutable=1", *cargs[1:], **cparams)
+
+
+def _read_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # A new archive gets 2 KiB pages (an existing one keeps its own): a version's text or a
-    # compressed capture (~6.5 KB) then fills its overflow pages, where with 4 KiB pages each
-    # left a leaf page a third empty. Measured on B3's articles: 19.4 KB per article instead of
-    # 21.4 KB, searches as fast (benchmarks/RESULTS.md).
-    cursor.execute("PRAGMA page_size=2048")
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint, safe under WAL
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _write_pragmas(dbapi_connection: Any, record: Any) -> None:
+    _read_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    tables = {row[0] for row in cursor.execute("SELECT name FROM sqlite_master")}
+    # The journal mode is written into the file: never into another program's database
+    # (which `schema_revision` then refuses), only into a new one or an archive.
+    if not tables or {"alembic_version", "article"} <= tables:
+        # A new archive gets 2 KiB pages (an existing one keeps its own): a version's text or
+        # a compressed capture (~6.5 KB) then fills its overflow pages, where with 4 KiB pages
+        # each left a leaf page a third empty. Measured on B3's articles: 19.4 KB per article
+        # instead of 21.4 KB, searches as fast (benchmarks/RESULTS.md).
+        cursor.execute("PRAGMA page_size=2048")
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint, safe under WAL
     cursor.close()
 
 
@@ -89,9 +108,33 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def schema_revision(engine: Engine) -> str | None:
-    """The archive's schema revision (None for an empty database)."""
+    """The archive's schema revision (None for an empty database); an `ArchiveError` for a
+    database that holds another program's tables."""
     with _connect(engine) as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        revision = MigrationContext.configure(connection).get_current_revision()
+        if revision is None or not known_revision(revision):
+            _refuse_foreign(connection, revision)
+        return revision
+
+
+def _refuse_foreign(connection: Connection, revision: str | None) -> None:
+    """Not a govcrawler archive: tables without our revision, or a revision of another
+    program's (an unknown one without our `article` table)."""
+    found = inspect(connection)
+    names = sorted(set(found.get_table_names()) | set(found.get_view_names()))
+    names = [name for name in names if name != "alembic_version"]
+    if not names or (revision is not None and "article" in names):
+        return
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    raise ArchiveError(
+        f"{_where(connection.engine)} is not a govcrawler archive: it holds another program's "
+        f"tables ({shown}); point --database at a govcrawler archive, or at a new file to start one"
+    )
+
+
+def _where(engine: Engine) -> str:
+    path = sqlite_file(engine.url)
+    return str(path) if path else engine.url.render_as_string(hide_password=True)
 
 
 def _connect(engine: Engine) -> Connection:
@@ -175,11 +218,18 @@ def _check_references(connection: Connection) -> None:
         )
 
 
-def open_archive(url: str, upgrade: bool = True) -> Engine:
-    """The engine of an archive, created or upgraded to the current schema when needed."""
-    engine = create_archive_engine(url)
+def open_archive(url: str, upgrade: bool = True, read_only: bool = False) -> Engine:
+    """The engine of an archive, created or upgraded to the current schema when needed.
+    `read_only`: an existing archive at the current schema, opened read-only (it works on a
+    read-only file or filesystem too, and never writes anything)."""
+    upgrade = upgrade and not read_only
+    engine = create_archive_engine(url, read_only)
     try:
         current, head = _known_schema(engine), head_revision()
+        if current is None and not upgrade:
+            raise ArchiveError(
+                f"no archive in {_where(engine)} yet (crawl first, or check --database)"
+            )
         if current != head:
             if not upgrade:
                 raise ArchiveError(

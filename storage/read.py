@@ -26,6 +26,7 @@ from storage.models import (
     NearDuplicate,
     SiteColumn,
 )
+from storage.urls import sqlite_file
 
 # The current version's lists that `articles` (a flat view) leaves out.
 CONTENT_LISTS = ("captions", "images", "attachments")
@@ -337,8 +338,7 @@ def _extreme(session: Session, earliest: bool, *columns: Any) -> datetime | None
 
 def _file_bytes(session: Session) -> int | None:
     """The size of the SQLite file with its write-ahead log (None for other databases)."""
-    url = session.connection().engine.url
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+    path = sqlite_file(session.connection().engine.url)
+    if path is None:
         return None
-    path = Path(url.database)
     return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.is_file())

@@ -15,8 +15,8 @@ def test_db_revision_and_upgrade_on_an_empty_archive(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'a.sqlite3'}"
     runner = CliRunner()
     before = runner.invoke(main, ["db", "revision", "--database", url])
-    assert before.exit_code == 0
-    assert "schema None" in before.output and "run `govcrawler db upgrade`" in before.output
+    assert before.exit_code == 1 and "no archive at" in before.output  # nor a new file
+    assert not (tmp_path / "a.sqlite3").exists()
     upgraded = runner.invoke(main, ["db", "upgrade", "--database", url])
     assert upgraded.exit_code == 0
     assert f"-> {storage.head_revision()}" in upgraded.output

@@ -810,8 +810,10 @@ def test_open_archive_without_upgrade_refuses_an_older_schema(
                 storage.upgrade_archive(old, revision)
                 old.dispose()
 
-            with pytest.raises(storage.ArchiveError, match="`govcrawler db upgrade`"):
-                storage.open_archive(url, upgrade=False)
+            says = "`govcrawler db upgrade`" if revision else "no archive (at|in) .*crawl first"
+            for read_only in (False, True):
+                with pytest.raises(storage.ArchiveError, match=says):
+                    storage.open_archive(url, upgrade=False, read_only=read_only)
 
 
 # 7. Errors -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 import storage
@@ -63,27 +63,14 @@ def main() -> None:
 
 @contextmanager
 def archive_session(database: str) -> Iterator[Session]:
-    """A session on an existing archive at the current schema: never created nor upgraded."""
-    path = sqlite_path(database)
-    if path is not None and not path.is_file():
-        raise click.ClickException(f"no archive at {path} (crawl first, or check --database)")
-    engine = storage.open_archive(database, upgrade=False)
+    """A session on an existing archive at the current schema, opened read-only: never
+    created nor upgraded, and nothing written to it (not even SQLite's journal mode)."""
+    engine = storage.open_archive(database, read_only=True)
     try:
         with storage.session_factory(engine)() as session:
             yield session
     finally:
         engine.dispose()
-
-
-def sqlite_path(database: str) -> Path | None:
-    """The file of a SQLite URL (None for other databases, in-memory ones and bad URLs)."""
-    try:
-        parsed = make_url(database)
-    except ArgumentError:
-        return None
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database).expanduser()
 
 
 def parse_day(value: str | None, option: str) -> date | None:

@@ -22,11 +22,13 @@ def db_upgrade(database: str) -> None:
     Example: govcrawler db upgrade --database sqlite:///archive.sqlite3
     """
     engine = storage.create_archive_engine(database)
-    before = storage.schema_revision(engine)
-    storage.upgrade_archive(engine)
-    click.echo(
-        f"{describe_database(database)}: schema {before} -> {storage.schema_revision(engine)}"
-    )
+    try:
+        before = storage.schema_revision(engine)  # another program's database is refused here
+        storage.upgrade_archive(engine)
+        after = storage.schema_revision(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"{describe_database(database)}: schema {before} -> {after}")
 
 
 @db.command("revision")
@@ -37,7 +39,10 @@ def db_revision(database: str) -> None:
 
     Example: govcrawler db revision
     """
-    engine = storage.create_archive_engine(database)
-    current, head = storage.schema_revision(engine), storage.head_revision()
+    engine = storage.create_archive_engine(database, read_only=True)  # writes nothing
+    try:
+        current, head = storage.schema_revision(engine), storage.head_revision()
+    finally:
+        engine.dispose()
     state = "up to date" if current == head else "run `govcrawler db upgrade`"
     click.echo(f"{describe_database(database)}: schema {current}, needs {head} ({state})")
