@@ -35,10 +35,13 @@ def _json(value: Any) -> str:
 def create_archive_engine(url: str, read_only: bool = False) -> Engine:
     """An engine for the archive at `url`; SQLite gets a busy timeout and foreign keys, and WAL
     when it is written. `read_only`: a SQLite file opened read-only (`storage.urls`), its
-    bytes never changed: not even the journal mode."""
+    bytes never changed, not even the journal mode; PostgreSQL read-only transactions."""
     parsed = archive_url(url, read_only)
+    options = {}
+    if read_only and parsed.get_backend_name() == "postgresql":
+        options["postgresql_readonly"] = True  # every transaction READ ONLY
     try:
-        engine = create_engine(parsed, json_serializer=_json)
+        engine = create_engine(parsed, json_serializer=_json, execution_options=options)
     except ArgumentError as error:  # an unknown driver (sqlite+nosuch://)
         raise ArchiveError(f"not a database URL govcrawler can use: {url!r} ({error})") from error
     except ImportError as error:

@@ -26,8 +26,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, select, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy import Engine, create_engine, inspect, select, text
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
@@ -874,12 +874,45 @@ def test_an_archive_from_a_newer_version_is_an_archive_error(
         ("postgresql+psycopg://govcrawler@127.0.0.1:1/archive", "Connection refused"),
         ("postgresql+psycopg2://govcrawler@127.0.0.1/archive", "postgresql+psycopg://"),
         ("nosuchdb://somewhere/archive", "nosuchdb"),
+        ("sqlite://archive.sqlite3", "write sqlite:///archive.sqlite3"),
+        ("mysql+pymysql://crawler@localhost/archive", "SQLite or PostgreSQL, not mysql"),
+        ("sqlite+nosuchdriver:///archive.sqlite3", "nosuchdriver"),
     ],
 )
 def test_an_unusable_database_url_is_a_one_line_archive_error(url: str, says: str) -> None:
     with pytest.raises(storage.ArchiveError, match=re.escape(says)) as raised:
         storage.open_archive(url)
     assert "\n" not in str(raised.value)
+    assert "govcrawler[postgres]" not in str(raised.value)
+
+
+def test_a_read_only_archive_engine_cannot_write(archive_url: str, engine: Engine) -> None:
+    reader = storage.open_archive(archive_url, read_only=True)
+    try:
+        with reader.connect() as connection:
+            assert connection.scalar(select(storage.Article.id).limit(1)) is None
+            with pytest.raises(DBAPIError, match=r"read-?only"):
+                connection.execute(text("DELETE FROM site_column"))
+    finally:
+        reader.dispose()
+
+
+def test_a_database_of_another_program_is_refused_and_kept(database_url: str) -> None:
+    other = create_engine(database_url)
+    with other.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (body TEXT NOT NULL)"))
+        connection.execute(text("INSERT INTO notes (body) VALUES ('mine')"))
+    other.dispose()
+
+    for read_only in (False, True):
+        with pytest.raises(storage.ArchiveError, match="not a govcrawler archive") as raised:
+            storage.open_archive(database_url, read_only=read_only)
+        assert "(notes)" in str(raised.value) and "\n" not in str(raised.value)
+    other = create_engine(database_url)
+    try:
+        assert inspect(other).get_table_names() == ["notes"]
+    finally:
+        other.dispose()
 
 
 def test_a_missing_postgresql_database_is_a_one_line_archive_error(
