@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import json
 import os
+import shutil
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -120,6 +123,56 @@ def scrapy_crawl(database: Path, site: Path = SITE_COPY, **settings: object) -> 
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
+
+
+# One crawl of the saved site per test session: `govcrawler crawl --replay` (the real Scrapy
+# stack, in a subprocess, DEBUG log) is what the end-to-end tests read, and most of a test
+# run's time was the same crawl started again by each module. A test that needs other
+# settings, another site or a second run starts its own (and is marked `slow`).
+GOVCRAWLER = [sys.executable, "-c", "from govcrawler.cli import main; main()"]
+
+
+@dataclass(frozen=True)
+class ReplayCrawl:
+    """The shared crawl: its archive (never handed out: tests take copies) and the finished
+    process (exit status, the summary on stdout, the DEBUG log on stderr)."""
+
+    archive: Path
+    result: subprocess.CompletedProcess[str]
+
+    def copy(self, target: Path) -> Path:
+        """A copy of the archive at `target`, the test's own to read or write."""
+        shutil.copyfile(self.archive, target)
+        return target
+
+    def digest(self) -> str:
+        """The archive's bytes, with a write-ahead log if a connection left one."""
+        files = [self.archive, *self.archive.parent.glob(self.archive.name + "-*")]
+        return hashlib.sha256(b"".join(sorted(f.read_bytes() for f in files))).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def replay_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplayCrawl]:
+    archive = tmp_path_factory.mktemp("replay-crawl") / "archive.sqlite3"
+    command = [*GOVCRAWLER, "crawl", "--replay", str(SITE_COPY), "--database", sqlite_url(archive)]
+    result = subprocess.run(
+        [*command, "--log-level", "DEBUG"], capture_output=True, text=True, cwd=ROOT, timeout=240
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    journals = [p.name for p in archive.parent.glob(archive.name + "-*")]  # -wal, -journal
+    assert not journals, f"the crawl left {journals}: a copy of the archive alone would miss them"
+    crawl = ReplayCrawl(archive, result)
+    before = crawl.digest()
+    yield crawl
+    # (root, as in CI containers, ignores a read-only mode: compare the bytes instead)
+    assert crawl.digest() == before, "a test wrote to the shared archive instead of a copy"
+
+
+@pytest.fixture
+def crawled_archive(replay_crawl: ReplayCrawl, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This test's own copy of the shared crawl's archive (in a directory of its own: the
+    test's `tmp_path` stays empty)."""
+    return replay_crawl.copy(tmp_path_factory.mktemp("crawled") / "archive.sqlite3")
 
 
 # The archive's backends. The storage tests take `backend` (through `engine`, `sessions`,
