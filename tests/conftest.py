@@ -164,7 +164,7 @@ def replay_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplayCra
     crawl = ReplayCrawl(archive, result)
     before = crawl.digest()
     yield crawl
-    # (root, as in CI containers, ignores a read-only mode: compare the bytes instead)
+    # (bytes, not a read-only mode: root, as in CI containers, would write anyway)
     assert crawl.digest() == before, "a test wrote to the shared archive instead of a copy"
 
 
@@ -225,8 +225,8 @@ class PostgresDatabases:
     """Throw-away databases on the test server, named gc_test_<pid>_<n>. An archive at head is
     copied from a template migrated once per session (CREATE DATABASE … TEMPLATE); when its
     test is over it is emptied (TRUNCATE, every sequence restarted) and handed to the next test,
-    unless that test changed its schema, which drops it: a copy costs ~0.3-0.5 s, emptying
-    ~0.05 s, and a storage run makes ~70 of them."""
+    unless that test changed its schema, which drops it: a copy costs 0.3-0.5 s, emptying
+    0.05 s, and ~70 tests a run take one."""
 
     server: str
     template: str | None = None
@@ -330,8 +330,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty SQLite archive at head, made once: a test's starts as a copy of its file
-    (~0.01 s; migrating a new file costs ~0.05-0.1 s, and the storage tests need ~400)."""
+    """An empty SQLite archive at head, migrated once: each test's archive starts as a copy
+    of the file (~0.015 s, where migrating a new one costs 0.05-0.1 s; ~80 tests a run)."""
     path = tmp_path_factory.mktemp("template") / "archive.sqlite3"
     storage.open_archive(sqlite_url(path)).dispose()
     journals = [p.name for p in path.parent.glob(path.name + "-*")]
