@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DATABASE ?= sqlite:///archive.sqlite3
 
-.PHONY: install demo test lint check crawl bench clean
+.PHONY: install demo test test-all lint check crawl bench clean
 
 install: $(STAMP)
 
@@ -18,7 +18,10 @@ $(STAMP): pyproject.toml
 demo: install  ## crawl the bundled copy of the site offline into archive.sqlite3
 	$(BIN)/govcrawler crawl --replay tests/fixtures/site --database $(DATABASE)
 
-test: install  ## the test suite (offline)
+test: install  ## the fast tests (offline): all but the `slow` and `bench` ones
+	$(BIN)/python -m pytest -q -m "not slow and not bench"
+
+test-all: install  ## every test (offline), as CI runs them
 	$(BIN)/python -m pytest -q
 
 lint: install  ## ruff, mypy and the import contracts

@@ -49,6 +49,7 @@ def check(section: Section, rows: int) -> None:
     assert section.goals and all(g.status.split()[0] in ("met", "missed") for g in section.goals)
 
 
+@pytest.mark.bench
 def test_b1_smoke(tmp_path: Path) -> None:
     section = b1_pipeline.run(tmp_path, articles=40, columns=2, repeats=1)
     check(section, 3)
@@ -56,6 +57,7 @@ def test_b1_smoke(tmp_path: Path) -> None:
     assert min(pages) >= 40
 
 
+@pytest.mark.bench
 def test_b2_smoke(tmp_path: Path) -> None:
     section = b2_incremental.run(tmp_path, articles=40, columns=2, new=3)
     check(section, 3)
@@ -63,18 +65,21 @@ def test_b2_smoke(tmp_path: Path) -> None:
     assert section.data["unchanged"]["new"] == 0
 
 
+@pytest.mark.bench
 def test_b3_smoke(tmp_path: Path) -> None:
     section = b3_archive.run(tmp_path, size=200, budget_s=600, batch=50, repeats=2)
     check(section, len(b3_archive.QUERIES))
     assert section.data["points"][-1]["articles"] == 200
 
 
+@pytest.mark.bench
 def test_b4_smoke(tmp_path: Path) -> None:
     section = b4_memory.run(tmp_path, pages=40, columns=2, every=0.2)
     check(section, 6)
     assert section.data["pages"] >= 40
 
 
+@pytest.mark.bench
 def test_runner_writes_results_and_keeps_findings(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
     results.write_text(f"old\n{FINDINGS}\nhand-written profile\n", encoding="utf-8")

@@ -24,7 +24,7 @@ from click.testing import CliRunner, Result
 
 import storage
 from govcrawler.cli import main
-from tests.conftest import SITE_COPY, FixturePage, fixture_pages
+from tests.conftest import SITE_COPY, FixturePage, ReplayCrawl, fixture_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = fixture_pages()
@@ -110,24 +110,24 @@ def edit_target() -> tuple[FixturePage, str]:
     raise AssertionError("no fixture page has a sentence to edit")
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The saved site crawled once."""
-    path = tmp_path_factory.mktemp("crawled") / "archive.sqlite3"
-    crawl(SITE_COPY, path)
-    return path
+@pytest.fixture
+def archive(crawled_archive: Path) -> Path:
+    """The saved site crawled once: a copy of the session's shared crawl (tests/conftest.py)."""
+    return crawled_archive
 
 
 @pytest.fixture(scope="module")
-def recrawled(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def recrawled(replay_crawl: ReplayCrawl, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the archive crawled a second time in full, the site unchanged."""
-    path = copy_archive(archive, tmp_path_factory.mktemp("recrawled") / "archive.sqlite3")
+    path = replay_crawl.copy(tmp_path_factory.mktemp("recrawled") / "archive.sqlite3")
     crawl(SITE_COPY, path, "--full")
     return path
 
 
 @pytest.fixture(scope="module")
-def edited(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+def edited(
+    replay_crawl: ReplayCrawl, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str, str]:
     """A copy of the archive after crawling a copy of the site with one sentence changed."""
     base = tmp_path_factory.mktemp("edited")
     site = base / "site"
@@ -135,7 +135,7 @@ def edited(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     page, sentence = edit_target()
     copy = site / page.path.relative_to(SITE_COPY)
     copy.write_bytes(copy.read_bytes().replace(sentence.encode(), NEW_SENTENCE.encode()))
-    path = copy_archive(archive, base / "archive.sqlite3")
+    path = replay_crawl.copy(base / "archive.sqlite3")
     crawl(site, path, "--full")  # a known article is only re-read when due, or in full
     return path, page.url, sentence
 
@@ -276,6 +276,7 @@ def test_show_of_one_version_has_nothing_to_diff(archive: Path) -> None:
     assert "only one version: nothing to diff" in text
 
 
+@pytest.mark.slow
 def test_an_edited_page_is_a_second_version_with_a_diff(edited: tuple[Path, str, str]) -> None:
     database, url, sentence = edited
     shown = json.loads(ok(cli(database, "show", url, "--versions", "--json")))
@@ -367,6 +368,7 @@ def test_export_warc_needs_a_file_and_a_good_date(archive: Path) -> None:
 # a second crawl: revisits
 
 
+@pytest.mark.slow
 def test_an_unchanged_recrawl_stores_revisits_only(archive: Path, recrawled: Path) -> None:
     before = json.loads(ok(cli(archive, "stats", "--json")))
     after = json.loads(ok(cli(recrawled, "stats", "--json")))
@@ -377,6 +379,7 @@ def test_an_unchanged_recrawl_stores_revisits_only(archive: Path, recrawled: Pat
     assert after["versions"] == before["versions"] and after["articles"] == before["articles"]
 
 
+@pytest.mark.slow
 def test_export_warc_of_revisits_passes_warcio_check(recrawled: Path, tmp_path: Path) -> None:
     target = tmp_path / "recrawled.warc.gz"
     ok(cli(recrawled, "export", "--format", "warc", "-o", str(target)))

@@ -53,6 +53,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple]]:
     return snapshot(database)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_at", ["response:3", "batch:2", "commit:3"])
 def test_a_killed_crawl_restarted_ends_as_a_clean_run(clean, tmp_path: Path, kill_at: str) -> None:
     database = tmp_path / "archive.sqlite3"

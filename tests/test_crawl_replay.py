@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import SITE_COPY, FixturePage, fixture_pages, scrapy_crawl
+from tests.conftest import SITE_COPY, FixturePage, ReplayCrawl, fixture_pages, scrapy_crawl
 
 ROOT = Path(__file__).resolve().parent.parent
 GOVCRAWLER = [sys.executable, "-c", "from govcrawler.cli import main; main()"]
@@ -62,14 +62,12 @@ def run_crawl(database: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=240)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def crawled(
-    tmp_path_factory: pytest.TempPathFactory,
+    replay_crawl: ReplayCrawl, crawled_archive: Path
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    database = tmp_path_factory.mktemp("crawl") / "archive.sqlite3"
-    result = run_crawl(database)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return database, result
+    """The session's shared crawl (tests/conftest.py): a copy of its archive, and its run."""
+    return crawled_archive, replay_crawl.result
 
 
 def query(database: Path, sql: str, *args: object) -> list[tuple]:
@@ -176,6 +174,7 @@ def test_bad_pages_end_as_counted_outcomes(crawled) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_second_full_crawl_adds_nothing(crawled, tmp_path: Path) -> None:
     database, _ = crawled
     copy = tmp_path / "again.sqlite3"
@@ -193,6 +192,7 @@ def test_a_second_full_crawl_adds_nothing(crawled, tmp_path: Path) -> None:
     assert f"captures: 0 stored, {captures} revisits" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_page_taken_down_is_marked_withdrawn_never_deleted(crawled, tmp_path: Path) -> None:
     database, _ = crawled
     site = tmp_path / "site"
@@ -224,6 +224,7 @@ def test_a_page_taken_down_is_marked_withdrawn_never_deleted(crawled, tmp_path: 
     ]
 
 
+@pytest.mark.slow
 def test_scrapy_crawl_keeps_working_for_developers(tmp_path: Path) -> None:
     database = tmp_path / "scrapy.sqlite3"
     command = scrapy_crawl(database)

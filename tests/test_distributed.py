@@ -26,7 +26,7 @@ import pytest
 import sqlalchemy as sa
 
 import storage
-from tests.conftest import SITE_COPY
+from tests.conftest import SITE_COPY, ReplayCrawl
 from tests.test_incremental import UNCHANGED_RUN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,29 +182,19 @@ def normalised(rows: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def one_worker(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list[str], int]:
-    """The reference: a plain one-process crawl of the saved site."""
-    database = f"sqlite:///{tmp_path_factory.mktemp('one') / 'archive.sqlite3'}"
-    result = subprocess.run(
-        [
-            *GOVCRAWLER,
-            "crawl",
-            "--replay",
-            str(SITE_COPY),
-            "--database",
-            database,
-            "--log-level=DEBUG",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+def one_worker(
+    replay_crawl: ReplayCrawl, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict, list[str], int]:
+    """The reference: a plain one-process crawl of the saved site (the session's shared one,
+    tests/conftest.py)."""
+    copy = replay_crawl.copy(tmp_path_factory.mktemp("one") / "archive.sqlite3")
+    database = f"sqlite:///{copy}"
+    result = replay_crawl.result
     rows = normalised(snapshot(database, captures=True))
     return rows, fetched(result.stderr), request_count(result.stderr)
 
 
+@pytest.mark.slow
 def test_two_workers_crawl_each_page_once_into_one_archive(
     one_worker, archive: str, redis_url: str, prefix: str
 ) -> None:
@@ -228,6 +218,7 @@ def test_two_workers_crawl_each_page_once_into_one_archive(
     assert leftover_keys(redis_url, prefix) == job_over(prefix)
 
 
+@pytest.mark.slow
 def test_a_killed_worker_loses_nothing(
     one_worker, archive: str, redis_url: str, prefix: str
 ) -> None:
@@ -247,6 +238,7 @@ def test_a_killed_worker_loses_nothing(
     assert leftover_keys(redis_url, prefix) == job_over(prefix)
 
 
+@pytest.mark.slow
 def test_the_next_run_is_a_new_job_that_reads_the_lists_again(
     tmp_path: Path, redis_url: str, prefix: str
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import click
@@ -41,3 +42,17 @@ def test_every_govcrawler_setting_is_in_the_readme_table() -> None:
     names |= set(re.findall(r"os\.environ\.get\(\s*\"(GOVCRAWLER_[A-Z_]+)\"", source))
     documented = set(re.findall(r"^\| `(GOVCRAWLER_[A-Z_]+)` \|", README, re.MULTILINE))
     assert names == documented
+
+
+def test_make_test_leaves_out_the_marked_tests_make_test_all_runs_them_the_readme_says_so() -> None:
+    root = Path(__file__).resolve().parent.parent
+    options = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    markers = {line.split(":")[0] for line in options["tool"]["pytest"]["ini_options"]["markers"]}
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    (left_out,) = re.findall(r'^test:.*\n\t.*pytest.* -m "([^"]+)"$', makefile, re.MULTILINE)
+    terms = left_out.split(" and ")
+    assert all(term.startswith("not ") for term in terms)
+    assert {term.removeprefix("not ") for term in terms} == markers
+    assert re.search(r"^test-all:.*\n\t\S*python -m pytest -q$", makefile, re.MULTILINE)
+    for marker in markers:
+        assert f"`{marker}`" in README, marker

@@ -196,6 +196,7 @@ def page_of(root: Path, path: str) -> Path:
     return page
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", RECORDED)
 def test_record_saves_the_bytes_as_the_server_sent_them(
     recorded: tuple[Path, subprocess.CompletedProcess[str]], path: str
@@ -204,6 +205,7 @@ def test_record_saves_the_bytes_as_the_server_sent_them(
     assert page_of(root, path).read_bytes() == ROUTES[path].content
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", RECORDED)
 def test_the_sidecar_has_status_headers_urls_and_fetch_time(
     recorded: tuple[Path, subprocess.CompletedProcess[str]], path: str
@@ -223,6 +225,7 @@ def test_the_sidecar_has_status_headers_urls_and_fetch_time(
     assert "date" in headers  # the server's own headers are kept too
 
 
+@pytest.mark.slow
 def test_a_redirect_is_saved_hop_by_hop_with_its_final_url(
     recorded: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
@@ -238,6 +241,7 @@ def test_a_redirect_is_saved_hop_by_hop_with_its_final_url(
     assert offsite["headers"]["Location"] == MIRROR
 
 
+@pytest.mark.slow
 def test_record_prints_one_line_per_saved_page_and_follows_the_crawlers_rules(
     recorded: tuple[Path, subprocess.CompletedProcess[str]], local_site: LocalSite
 ) -> None:
@@ -253,6 +257,7 @@ def test_record_prints_one_line_per_saved_page_and_follows_the_crawlers_rules(
     assert not (root.parent / "archive.sqlite3").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", RECORDED)
 def test_the_recorded_copy_replays_as_it_was_served(
     recorded: tuple[Path, subprocess.CompletedProcess[str]], path: str
@@ -267,6 +272,7 @@ def test_the_recorded_copy_replays_as_it_was_served(
             assert response.headers.get(name).decode() == value, name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", [GBK_PAGE, GBK_DECLARED])
 def test_a_recorded_gbk_page_extracts_as_its_saved_original(
     recorded: tuple[Path, subprocess.CompletedProcess[str]], path: str
@@ -280,6 +286,7 @@ def test_a_recorded_gbk_page_extracts_as_its_saved_original(
             assert article[name] == original[name], name
 
 
+@pytest.mark.slow
 def test_robots_txt_is_obeyed_and_a_page_it_forbids_is_one_line(
     frozen_cli: list[str], local_site: LocalSite, tmp_path: Path
 ) -> None:
@@ -306,14 +313,10 @@ def test_only_pages_of_the_site_are_recorded(url: str, tmp_path: Path) -> None:
 # --- from the archive ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    database = tmp_path_factory.mktemp("archive") / "archive.sqlite3"
-    command = [sys.executable, "-c", "from govcrawler.cli import main; main()", "crawl"]
-    command += ["--replay", str(SITE_COPY), "--database", f"sqlite:///{database}"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return database
+@pytest.fixture
+def archive(crawled_archive: Path) -> Path:
+    """A copy of the session's shared replay crawl (tests/conftest.py)."""
+    return crawled_archive
 
 
 def from_archive(archive: Path, into: Path, key: str) -> Result:
@@ -487,6 +490,7 @@ def snapshot(root: Path) -> dict[Path, tuple[int, bytes]]:
     return {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in root.rglob("*.expected.json")}
 
 
+@pytest.mark.slow
 def test_a_normal_test_run_never_rewrites_an_expected_output() -> None:
     before = snapshot(SITE_COPY)
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
@@ -496,6 +500,7 @@ def test_a_normal_test_run_never_rewrites_an_expected_output() -> None:
     assert snapshot(SITE_COPY) == before
 
 
+@pytest.mark.slow
 def test_pytest_update_expected_rewrites_instead_of_failing(tmp_path: Path) -> None:
     tests = tmp_path / "tests"
     tests.mkdir()

@@ -1916,6 +1916,7 @@ def _param(item: Case) -> Any:
     return pytest.param(item.id, marks=marks, id=item.id)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case_id", [_param(item) for item in CASES.values()])
 def test_hostile_cases(case_id: str, results: Results) -> None:
     CASES[case_id].check(results)
@@ -1928,6 +1929,7 @@ def crawl_of(results: Results, name: str) -> Crawl:
     return getattr(results, name)
 
 
+@pytest.mark.slow
 def test_hostile_replay_run_ends_blocked_with_every_outcome_counted(results: Results) -> None:
     """The replay crawl finishes; the block pages make it exit 5; each drop and block is
     counted exactly once per case that causes it."""
@@ -1952,6 +1954,7 @@ def test_hostile_replay_run_ends_blocked_with_every_outcome_counted(results: Res
     assert crawl.query("SELECT outcome, exit_status FROM crawl_run") == [("blocked", 5)]
 
 
+@pytest.mark.slow
 def test_hostile_gateway_run_fails_its_error_rate_health_check(results: Results) -> None:
     """Most server cases fail for good: the run says so (exit status 4), it does not crash."""
     crawl = results.gateway
@@ -1972,6 +1975,7 @@ def test_hostile_gateway_run_fails_its_error_rate_health_check(results: Results)
     assert sum(failed.values()) == 12, failed
 
 
+@pytest.mark.slow
 def test_hostile_gateway_error_rate_counts_pages_that_failed_for_good(results: Results) -> None:
     """17 pages (robots.txt, the list, 15 cases); 13 failed for good: 11 network failures,
     the fake gzip, the 503 that never ended. Neither the Retry-After retries nor the 503
@@ -1979,6 +1983,7 @@ def test_hostile_gateway_error_rate_counts_pages_that_failed_for_good(results: R
     assert "health check failed: errors: 13 of 17 pages" in results.gateway.log
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CRAWLS)
 def test_hostile_log_has_no_traceback(results: Results, name: str) -> None:
     log = crawl_of(results, name).log
@@ -1986,6 +1991,7 @@ def test_hostile_log_has_no_traceback(results: Results, name: str) -> None:
     assert "Traceback" not in log
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CRAWLS)
 def test_hostile_no_row_misses_a_required_field(results: Results, name: str) -> None:
     crawl = crawl_of(results, name)
@@ -1999,6 +2005,7 @@ def test_hostile_no_row_misses_a_required_field(results: Results, name: str) -> 
     assert crawl.query("SELECT id FROM article WHERE current_version_id IS NULL") == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CRAWLS)
 def test_hostile_no_request_leaves_www_sc_gov_cn(results: Results, name: str) -> None:
     crawl = crawl_of(results, name)
@@ -2009,6 +2016,7 @@ def test_hostile_no_request_leaves_www_sc_gov_cn(results: Results, name: str) ->
         assert all(path.startswith("/") for path in crawl.server_hits)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CRAWLS)
 def test_hostile_archive_is_sound(results: Results, name: str) -> None:
     crawl = crawl_of(results, name)
@@ -2018,6 +2026,7 @@ def test_hostile_archive_is_sound(results: Results, name: str) -> None:
         assert crawl.query("SELECT COUNT(*) FROM crawl_run WHERE finished_at IS NULL") == [(0,)]
 
 
+@pytest.mark.slow
 def test_hostile_nothing_outside_the_replay_directory_is_read(results: Results) -> None:
     """The sentinels beside the copy are a stored article if anything reads them."""
     crawl = results.replay

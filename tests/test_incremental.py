@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SITE_COPY, fixture_pages
+from tests.conftest import SITE_COPY, ReplayCrawl, fixture_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = "https://www.sc.gov.cn"
@@ -75,14 +75,13 @@ def copy_of(database: Path, target: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
-def first(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
-    database = tmp_path_factory.mktemp("first") / "archive.sqlite3"
-    result = crawl(SITE_COPY, database)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return database, requested(result)
+@pytest.fixture
+def first(replay_crawl: ReplayCrawl, crawled_archive: Path) -> tuple[Path, list[str]]:
+    """The first run: the session's shared replay crawl (tests/conftest.py)."""
+    return crawled_archive, requested(replay_crawl.result)
 
 
+@pytest.mark.slow
 def test_an_unchanged_site_costs_only_list_pages(first, tmp_path: Path) -> None:
     database = copy_of(first[0], tmp_path / "again.sqlite3")
     result = crawl(SITE_COPY, database)
@@ -92,6 +91,7 @@ def test_an_unchanged_site_costs_only_list_pages(first, tmp_path: Path) -> None:
     assert len(first[1]) > 4 * len(UNCHANGED_RUN)  # the first run read everything
 
 
+@pytest.mark.slow
 def test_a_new_article_costs_the_list_pages_plus_one_detail(first, tmp_path: Path) -> None:
     site = tmp_path / "site"
     shutil.copytree(SITE_COPY, site)
@@ -105,6 +105,7 @@ def test_a_new_article_costs_the_list_pages_plus_one_detail(first, tmp_path: Pat
     assert "articles: 1 new," in result.stdout
 
 
+@pytest.mark.slow
 def test_a_full_run_fetches_everything_again(first, tmp_path: Path) -> None:
     database = copy_of(first[0], tmp_path / "full.sqlite3")
     result = crawl(SITE_COPY, database, "--full")
@@ -112,6 +113,7 @@ def test_a_full_run_fetches_everything_again(first, tmp_path: Path) -> None:
     assert requested(result) == first[1]
 
 
+@pytest.mark.slow
 def test_a_due_article_is_revisited_with_a_conditional_request(first, tmp_path: Path) -> None:
     """An article with validators, its last visit older than its revisit interval: it is
     requested with If-None-Match, the server answers 304, the archive notes the visit."""

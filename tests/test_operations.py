@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from govcrawler.cli import main
@@ -55,6 +56,7 @@ def test_a_second_run_on_a_locked_archive_exits_75_with_one_line(tmp_path: Path)
     assert "another crawl is running on this archive (pid " in result.stderr
 
 
+@pytest.mark.slow
 def test_a_lock_left_by_a_dead_run_does_not_block(tmp_path: Path) -> None:
     database = tmp_path / "archive.sqlite3"
     holder = subprocess.Popen(
@@ -78,6 +80,7 @@ def test_a_lock_left_by_a_dead_run_does_not_block(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_quiet_prints_nothing_when_healthy_and_the_log_file_has_the_log(tmp_path: Path) -> None:
     database, log = tmp_path / "archive.sqlite3", tmp_path / "logs" / "crawl.log"
     result = run(database, "--quiet", "--log-file", str(log))
@@ -89,6 +92,7 @@ def test_quiet_prints_nothing_when_healthy_and_the_log_file_has_the_log(tmp_path
     assert runs(database) == [("finished", 0, 0)]
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_batch_and_exits_cleanly(tmp_path: Path) -> None:
     database = tmp_path / "archive.sqlite3"
     process = subprocess.Popen(
@@ -126,6 +130,7 @@ def committed(database: Path) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_max_runtime_stops_cleanly_and_the_next_run_recovers(tmp_path: Path) -> None:
     database = tmp_path / "archive.sqlite3"
     result = subprocess.run(
@@ -152,6 +157,7 @@ def test_max_runtime_takes_a_duration() -> None:
     assert "want a duration like 90s, 45m or 2h" in result.output
 
 
+@pytest.mark.slow
 def test_runs_lists_the_runs_with_their_problems(tmp_path: Path) -> None:
     database = tmp_path / "archive.sqlite3"
     assert run(database, "--quiet").returncode == 0

@@ -446,6 +446,7 @@ def test_a_middleware_without_its_setting_is_not_configured(middleware: Any, set
 # --- end to end --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_replay_crawl_archives_the_article_and_records_every_block(tmp_path: Path) -> None:
     database = tmp_path / "archive.sqlite3"
     command = [
@@ -474,6 +475,7 @@ def test_a_replay_crawl_archives_the_article_and_records_every_block(tmp_path: P
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_run_stops_after_enough_blocked_responses(tmp_path: Path) -> None:
     """With GOVCRAWLER_STOP_AFTER_BLOCKED=2, the second block ends the run as `blocked`."""
     database = tmp_path / "archive.sqlite3"

@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import scrapy_crawl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +40,7 @@ READER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_reader_never_sees_a_lock_error_while_a_crawl_writes(tmp_path: Path) -> None:
     database, stop = tmp_path / "archive.sqlite3", tmp_path / "stop"
     reader = subprocess.Popen(
