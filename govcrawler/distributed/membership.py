@@ -7,7 +7,7 @@
   looks empty, though another worker may be about to queue the next list page's links. As
   scrapy-redis's own RedisSpider does (`MAX_IDLE_TIME_BEFORE_CLOSE`), the worker stays open
   for `GOVCRAWLER_WORKER_IDLE` seconds without work, looking at the queue at each of the
-  engine's heartbeats (5 s).
+  engine's heartbeats (5 s); a worker with no live fellow member closes at once.
 - Leaves the job when it closes (after the pipelines' last commit), see `jobs`.
 """
 
@@ -99,12 +99,20 @@ class JobMembership:
         self.idle_since = None
 
     def spider_idle(self, spider: Spider) -> None:
+        """Stay open while another live worker of the job may still queue requests."""
         if self.failed:
             return
         now = time.monotonic()
         if self.idle_since is None:
             self.idle_since = now
-        if now - self.idle_since < self.idle_seconds:
+        if now - self.idle_since >= self.idle_seconds:
+            return
+        try:
+            alone = not jobs.live_members(self.server, self.keys, self.job.id)
+        except redis.RedisError as error:
+            self._fail(error)
+            return
+        if not alone:
             raise DontCloseSpider
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
