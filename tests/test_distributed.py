@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -371,6 +373,49 @@ def test_an_unusable_redis_is_one_line_and_status_1(tmp_path: Path, url: str, me
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_redis_lost_mid_run_stops_the_worker_with_one_line(tmp_path: Path) -> None:
+    """A private Redis, stopped while the worker crawls: exit 3, no traceback."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    redis_process = subprocess.Popen(
+        [server, "--port", str(port), "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        answering(url)
+        database = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+        running = worker(database, url, "lost", "w1")
+        job_started(url, "lost")
+        time.sleep(1)  # a few pages in
+    finally:
+        redis_process.terminate()
+        redis_process.wait(timeout=30)
+    code, out, err = finish(running)
+    assert code == 3, err[-3000:]
+    assert "finished: redis_error" in out
+    assert "Redis failed (" in err and "stopping this worker" in err
+    assert "Traceback" not in err
+
+
+def answering(redis_url: str) -> None:
+    import redis
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            redis.Redis.from_url(redis_url).ping()
+            return
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "the test's Redis never answered"
+            time.sleep(0.05)
 
 
 def job_started(redis_url: str, prefix: str) -> None:

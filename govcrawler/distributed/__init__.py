@@ -3,10 +3,11 @@ crawl through Redis and write into one archive.
 
 scrapy-redis as it is does the sharing: its `Scheduler`, its `PriorityQueue` and its
 `RFPDupeFilter`, configured by `DistributedAddon` through scrapy-redis's own settings, with
-the keys of the job the worker joined (`jobs`). What scrapy-redis lacks and the site needs is
-added beside it: one pace for the site across all workers (`pace`), one worker per id (the
-lock file of `govcrawler.cli.lock`, and the worker key in Redis for other hosts: `workers`),
-and a worker's part in its job (`membership`).
+the keys of the job the worker joined (`jobs`); the scheduler only gains a guard, so a Redis
+lost mid-run stops the worker with one line (`scheduler`). What scrapy-redis lacks and the
+site needs is added beside it: one pace for the site across all workers (`pace`), one worker
+per id (the lock file of `govcrawler.cli.lock`, and the worker key in Redis for other hosts:
+`workers`), and a worker's part in its job (`membership`).
 
 Durability lives in the archive, not in Redis: a request a killed worker had taken is lost
 with it, and so is what it had not committed. The job it leaves is unfinished, so the next
@@ -102,7 +103,7 @@ class DistributedAddon:
 
     def _configure(self, settings: BaseSettings, url: str, keys: JobKeys, job: Job) -> None:
         settings.set("REDIS_URL", url, PRIORITY)
-        settings.set("SCHEDULER", "scrapy_redis.scheduler.Scheduler", PRIORITY)
+        settings.set("SCHEDULER", "govcrawler.distributed.scheduler.JobScheduler", PRIORITY)
         settings.set("SCHEDULER_QUEUE_CLASS", "scrapy_redis.queue.PriorityQueue", PRIORITY)
         settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", PRIORITY)
         settings.set("SCHEDULER_QUEUE_KEY", keys.template(job.id, "requests"), PRIORITY)

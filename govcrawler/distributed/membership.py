@@ -2,7 +2,7 @@
 
 - Keeps the worker's key alive (a LoopingCall every third of `GOVCRAWLER_WORKER_TIMEOUT`);
   a Redis that stops answering stops the worker (finish reason `redis_error`).
-- Hands the job's plan to the spider.
+- Hands the job's plan to the spider (through the scheduler, where the spider looks).
 - Waits while idle: scrapy-redis's scheduler makes a worker idle as soon as the shared queue
   looks empty, though another worker may be about to queue the next list page's links. As
   scrapy-redis's own RedisSpider does (`MAX_IDLE_TIME_BEFORE_CLOSE`), the worker stays open
@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 import redis
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
-from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
 from govcrawler.distributed import jobs
+from govcrawler.distributed.scheduler import JobScheduler, stop_worker
 
 if TYPE_CHECKING:
     from typing import Self
@@ -74,10 +74,9 @@ class JobMembership:
         self.refresh.start(self.ttl_ms / 3000, now=True).addErrback(
             lambda failure: logger.error("worker key: %s", failure.getErrorMessage())
         )
-        engine = self.crawler.engine
-        if engine is not None and engine.scheduler is not None:
-            # the spider takes the job's plan from the scheduler (`_load_plan`)
-            engine.scheduler.job_plan = self.plan  # type: ignore[attr-defined]
+        scheduler = self._scheduler()
+        if scheduler is not None:
+            scheduler.job_plan = self.plan  # where the spider looks for it
         self.stats.set_value("govcrawler/distributed/job", self.job.id)
         self.stats.set_value("govcrawler/distributed/worker", self.keys.worker)
         self.stats.set_value("govcrawler/distributed/job_created", self.created)
@@ -118,7 +117,7 @@ class JobMembership:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.refresh.running:
             self.refresh.stop()
-        if self.failed:
+        if self.failed or reason == "redis_error":
             return
         try:
             if reason not in DONE_REASONS:
@@ -165,14 +164,19 @@ class JobMembership:
         }
 
     def _fail(self, error: Exception) -> None:
-        """Redis went away: stop this worker. The job is left unfinished (its key in Redis
-        expires), so the next run reads every list page."""
+        """Redis went away: stop this worker (once, whichever part noticed first)."""
         if self.failed:
             return
         self.failed = True
         if self.refresh.running:
             self.refresh.stop()
-        logger.error("Redis failed (%s): stopping this worker", error)
+        scheduler = self._scheduler()
+        if scheduler is None or not scheduler.lost:
+            if scheduler is not None:
+                scheduler.lost = True
+            stop_worker(self.crawler, error)
+
+    def _scheduler(self) -> JobScheduler | None:
         engine = self.crawler.engine
-        if engine is not None and engine.spider is not None:
-            deferred_from_coro(engine.close_spider_async(reason="redis_error"))
+        scheduler = engine.scheduler if engine is not None else None
+        return scheduler if isinstance(scheduler, JobScheduler) else None
