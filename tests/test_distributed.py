@@ -310,18 +310,18 @@ def test_a_worker_id_live_on_another_host_is_refused(
 
 def test_jobs_are_joined_ended_and_left_unfinished(redis_url: str, prefix: str) -> None:
     """The job rules on Redis alone: the second worker joins the first's job; the last to
-    leave ends it; a member that died leaves it unfinished, and the next job recovers."""
+    leave ends it; a member that died or stopped leaves it unfinished, and the next job
+    recovers."""
     import redis
 
     from govcrawler.distributed.jobs import Job, JobKeys, join, leave, stop
 
     server = redis.Redis.from_url(redis_url)
-    now = datetime(2026, 12, 7, tzinfo=UTC)
-    fresh = Job(0, full=False, recovering=False, now=now)
-    one, two = (JobKeys(prefix, "toy", name) for name in ("w1", "w2"))
-    first, created = join(server, one, fresh, 60_000, "t0")
+    fresh = Job(0, full=False, recovering=False, now=datetime(2026, 12, 7, tzinfo=UTC))
+    one, two = JobKeys(prefix, "toy", "w1", "t0"), JobKeys(prefix, "toy", "w2", "t0")
+    first, created = join(server, one, fresh, 60_000)
     assert (first.id, created) == (1, True)
-    joined, created = join(server, two, replace(fresh, now=datetime.now(UTC)), 60_000, "t1")
+    joined, created = join(server, two, replace(fresh, now=datetime.now(UTC)), 60_000)
     assert (joined, created) == (first, False)  # the first worker's plan fields
     assert leave(server, one, 1, {"downloader/request_count": 3}) == ("left", {})
     assert leave(server, two, 1, {"downloader/request_count": 4}) == (
@@ -330,16 +330,23 @@ def test_jobs_are_joined_ended_and_left_unfinished(redis_url: str, prefix: str) 
     )
     assert not server.exists(one.job)
 
-    second, _ = join(server, one, fresh, 60_000, "t2")
-    join(server, two, fresh, 60_000, "t3")
+    second, _ = join(server, one, fresh, 60_000)
+    join(server, two, fresh, 60_000)
     assert second.id == 2 and not second.recovering
     server.delete(two.alive)  # w2 dies: its key expires, it never leaves
     assert leave(server, one, 2, {}) == ("unfinished", {})
-    third, created = join(server, one, fresh, 60_000, "t4")
+    third, created = join(server, one, fresh, 60_000)
     assert (third.id, third.recovering, created) == (3, True, True)
     stop(server, one)  # w1 stops early (a timeout): the next job recovers too
-    fourth, _ = join(server, two, fresh, 60_000, "t5")
+    fourth, _ = join(server, two, fresh, 60_000)
     assert (fourth.id, fourth.recovering) == (4, True)
+
+    assert join(server, one, fresh, 60_000) == (fourth, False)
+    server.delete(two.alive)  # w2 dies in job 4 and comes back while w1 works in it
+    reborn = JobKeys(prefix, "toy", "w2", "t1")
+    assert join(server, reborn, fresh, 60_000) == (fourth, False)
+    assert leave(server, reborn, 4, {}) == ("left", {})
+    assert leave(server, one, 4, {}) == ("unfinished", {})  # what the dead w2 took is lost
 
 
 def test_the_pace_is_reserved_for_every_worker(redis_url: str, prefix: str) -> None:

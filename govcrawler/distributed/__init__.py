@@ -83,21 +83,20 @@ class DistributedAddon:
             raise ValueError(f"GOVCRAWLER_WORKER_ID: letters, digits, . _ -, not {worker!r}")
         prefix = settings.get("GOVCRAWLER_REDIS_PREFIX") or "govcrawler"
         spider = self.crawler.spidercls.name
-        self.keys = keys = JobKeys(prefix, spider, worker)
+        self.keys = keys = JobKeys(prefix, spider, worker, started_now())
         self.ttl_ms = max(1000, int(settings.getfloat("GOVCRAWLER_WORKER_TIMEOUT", 60) * 1000))
         plan = archive_plan(settings, spider)
-        since = started_now()
         self.server = redis_client(url)
         try:
             holder = worker_holder(url, prefix, worker)
             if holder:
                 raise WorkerIdInUse(worker, holder)
             fresh = Job(0, plan.full, plan.recovering, plan.now)
-            self.job, self.created = join(self.server, keys, fresh, self.ttl_ms, since)
+            self.job, self.created = join(self.server, keys, fresh, self.ttl_ms)
         except redis.RedisError as error:
             raise unavailable(url, error) from None
         job = self.job
-        self.value = worker_value(keys.tag(job.id), since)
+        self.value = worker_value(keys.tag(job.id), keys.member, keys.since)
         self.plan = dataclasses.replace(plan, full=job.full, recovering=job.recovering, now=job.now)
         self._configure(settings, url, keys, job)
 

@@ -21,6 +21,7 @@ at the same moment agree on one job.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,11 +58,17 @@ class Job:
 
 @dataclass(frozen=True)
 class JobKeys:
-    """The Redis keys of one spider's jobs, seen by one worker."""
+    """The Redis keys of one spider's jobs, seen by one worker process (started `since`)."""
 
     prefix: str
     spider: str
     worker: str
+    since: str
+
+    @property
+    def member(self) -> str:
+        """This process in a member set: a dead predecessor under the same id stays apart."""
+        return f"{self.worker}/{os.getpid()}/{self.since}"
 
     @property
     def job(self) -> str:
@@ -90,9 +97,7 @@ class JobKeys:
         return [self.of_job(job_id, name) for name in ("requests", "dupefilter", "stats")]
 
 
-def join(
-    server: redis.Redis, keys: JobKeys, fresh: Job, ttl_ms: int, since: str
-) -> tuple[Job, bool]:
+def join(server: redis.Redis, keys: JobKeys, fresh: Job, ttl_ms: int) -> tuple[Job, bool]:
     """Join the job that has a live member, else start `fresh` (its id assigned here; it is
     `recovering` too if the job it replaces was unfinished). True if started here."""
 
@@ -100,7 +105,7 @@ def join(
         current = Job.from_json(pipe.get(keys.job))
         if current is not None and live_members(pipe, keys, current.id):
             pipe.multi()
-            _enter(pipe, keys, current.id, ttl_ms, since)
+            _enter(pipe, keys, current.id, ttl_ms)
             return current, False
         unfinished = current is not None and bool(pipe.scard(members(keys, current.id)))
         job = Job(
@@ -110,7 +115,7 @@ def join(
         if current is not None:
             pipe.delete(members(keys, current.id), *keys.data(current.id))
         pipe.set(keys.job, job.to_json())
-        _enter(pipe, keys, job.id, ttl_ms, since)
+        _enter(pipe, keys, job.id, ttl_ms)
         return job, True
 
     return _watching(server, keys.job, attempt)
@@ -130,9 +135,9 @@ def _watching(server: redis.Redis, key: str, step: Callable[[Pipeline], T]) -> T
                 continue
 
 
-def _enter(pipe: Pipeline, keys: JobKeys, job_id: int, ttl_ms: int, since: str) -> None:
-    pipe.sadd(members(keys, job_id), keys.worker)
-    pipe.set(keys.alive, worker_value(keys.tag(job_id), since), px=ttl_ms)
+def _enter(pipe: Pipeline, keys: JobKeys, job_id: int, ttl_ms: int) -> None:
+    pipe.sadd(members(keys, job_id), keys.member)
+    pipe.set(keys.alive, worker_value(keys.tag(job_id), keys.member, keys.since), px=ttl_ms)
 
 
 def members(keys: JobKeys, job_id: int) -> str:
@@ -140,18 +145,19 @@ def members(keys: JobKeys, job_id: int) -> str:
 
 
 def live_members(server: redis.Redis | Pipeline, keys: JobKeys, job_id: int) -> list[str]:
-    """The job's members, other than this worker, whose worker key names the job."""
-    names = sorted(_text(name) for name in server.smembers(members(keys, job_id)))
-    others = [name for name in names if name != keys.worker]
+    """The worker ids of the job's other members whose worker key still names them."""
+    entries = sorted(_text(entry) for entry in server.smembers(members(keys, job_id)))
+    others = [entry for entry in entries if entry != keys.member]
     if not others:
         return []
-    values = server.mget([worker_key(keys.prefix, name) for name in others])
+    values = server.mget([worker_key(keys.prefix, _worker(entry)) for entry in others])
     tag = keys.tag(job_id)
-    return [
-        name
-        for name, raw in zip(others, values, strict=True)
-        if parse_worker(raw).get("job") == tag
-    ]
+    alive = []
+    for entry, raw in zip(others, values, strict=True):
+        holder = parse_worker(raw)
+        if holder.get("member") == entry and holder.get("job") == tag:
+            alive.append(_worker(entry))
+    return alive
 
 
 def leave(
@@ -163,7 +169,7 @@ def leave(
     pipe = server.pipeline(transaction=False)
     for key, value in counts.items():
         pipe.hincrby(keys.of_job(job_id, "stats"), key, value)
-    pipe.srem(members(keys, job_id), keys.worker)
+    pipe.srem(members(keys, job_id), keys.member)
     pipe.delete(keys.alive)
     pipe.execute()
     if live_members(server, keys, job_id):
@@ -191,8 +197,12 @@ def stop(server: redis.Redis, keys: JobKeys) -> None:
 
 
 def dead_members(server: redis.Redis, keys: JobKeys, job_id: int) -> list[str]:
-    """The members that did not leave the job (for the log)."""
-    return sorted(_text(name) for name in server.smembers(members(keys, job_id)))
+    """The worker ids of the members that did not leave the job (for the log)."""
+    return sorted({_worker(_text(entry)) for entry in server.smembers(members(keys, job_id))})
+
+
+def _worker(entry: str) -> str:
+    return entry.split("/", 1)[0]
 
 
 def _text(value: bytes | str) -> str:

@@ -62,11 +62,11 @@ def worker_key(prefix: str, worker: str) -> str:
     return f"{prefix}:worker:{worker}"
 
 
-def worker_value(job: str, since: str) -> str:
+def worker_value(job: str, member: str, since: str) -> str:
     """What a live worker keeps in its key: where it runs, since when, which job
-    (`spider:id`)."""
+    (`spider:id`) and under which member name."""
     host, pid = socket.gethostname(), os.getpid()
-    return json.dumps({"host": host, "pid": pid, "since": since, "job": job})
+    return json.dumps({"host": host, "pid": pid, "since": since, "job": job, "member": member})
 
 
 def started_now() -> str:
