@@ -23,7 +23,7 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet.task import LoopingCall
 
 from govcrawler.distributed import jobs
-from govcrawler.distributed.scheduler import JobScheduler, stop_worker
+from govcrawler.distributed.scheduler import JobScheduler
 
 if TYPE_CHECKING:
     from typing import Self
@@ -171,10 +171,8 @@ class JobMembership:
         if self.refresh.running:
             self.refresh.stop()
         scheduler = self._scheduler()
-        if scheduler is None or not scheduler.lost:
-            if scheduler is not None:
-                scheduler.lost = True
-            stop_worker(self.crawler, error)
+        if scheduler is not None:
+            scheduler.lose(error)
 
     def _scheduler(self) -> JobScheduler | None:
         engine = self.crawler.engine

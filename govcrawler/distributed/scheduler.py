@@ -54,15 +54,16 @@ class JobScheduler(Scheduler):
         try:
             return call(*args)
         except redis.RedisError as error:
-            stop_worker(self.crawler, error)
-            self.lost = True
+            self.lose(error)
             return default
 
-
-def stop_worker(crawler: Crawler | None, error: Exception) -> None:
-    """Redis failed: close the spider (`redis_error`). The job is left unfinished, so the next
-    run reads every list page."""
-    logger.error("Redis failed (%s): stopping this worker", error)
-    engine = crawler.engine if crawler is not None else None
-    if engine is not None and engine.spider is not None:
-        deferred_from_coro(engine.close_spider_async(reason="redis_error"))
+    def lose(self, error: Exception) -> None:
+        """Redis failed: close the spider (`redis_error`), once. The job is left unfinished,
+        so the next run reads every list page."""
+        if self.lost:
+            return
+        self.lost = True
+        logger.error("Redis failed (%s): stopping this worker", error)
+        engine = self.crawler.engine if self.crawler is not None else None
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason="redis_error"))
