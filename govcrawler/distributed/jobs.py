@@ -3,12 +3,14 @@
 A job is one crawl of one spider by every worker that joins it. `<prefix>:<spider>:job` holds
 JSON of what its workers must agree on (id, full, recovering, now); scrapy-redis's queue and
 duplicate filter are the job's own keys (`...:job:<id>:requests`, `...:job:<id>:dupefilter`),
-so the next job reads every list page again. The members set names the workers that joined.
+so the next job reads every list page again. The members set names the worker processes
+that joined (id, pid, start).
 
 - A worker joins the job if one of its members is alive (its worker key names the job), else
   it starts a new job.
-- A worker that closes with `finished` leaves the member set (adding its counts to the job's);
-  the last one to leave, if no member is left, ends the job and deletes its keys.
+- A worker that closes with `finished` (or `blocked`, as far as the site let it) leaves the
+  member set, adding its counts to the job's; the last to leave, if no member is left, ends
+  the job and deletes its keys.
 - A worker that dies or stops early stays a member without a live key. A job left with such
   members is *unfinished*: requests it had taken are lost, so the next job is `recovering`
   and reads every list page, as the run after a crashed single-process run does. The archive
