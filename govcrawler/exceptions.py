@@ -30,3 +30,18 @@ class ArchiveLocked(GovcrawlerError):
 
 class FixtureError(GovcrawlerError):
     """A page that cannot be recorded, copied or checked; the message says which and why."""
+
+
+class RedisUnavailable(GovcrawlerError):
+    """The Redis URL of a distributed crawl is malformed or its server cannot be used."""
+
+
+class WorkerIdInUse(GovcrawlerError):
+    """A distributed worker id that a live worker on another host holds."""
+
+    def __init__(self, worker: str, holder: str) -> None:
+        super().__init__(
+            f"worker {worker!r} is running ({holder}); give this one another --worker-id"
+        )
+        self.worker = worker
+        self.holder = holder

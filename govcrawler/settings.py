@@ -59,19 +59,22 @@ GOVCRAWLER_STOP_AFTER_BLOCKED = 5
 # Challenge pages: a response smaller than this that sets cookies by script is a block page.
 GOVCRAWLER_CHALLENGE_MAX_BYTES = 4096
 
-# --- distributed crawl (govcrawler/distributed.py) ----------------------------------------------
-# A Redis server (redis://host:port/db) holding the shared frontier of several workers: the
-# queue, the per-job de-duplication, the in-flight requests and one pace for the site. Empty:
-# one process crawls on its own (env var or `govcrawler crawl --redis-url`).
+# --- distributed crawl (govcrawler/distributed/) -----------------------------------------------
+# A Redis server (redis://host:port/db) through which several workers share a crawl:
+# scrapy-redis's queue and duplicate filter per job, the workers of each job, and one pace for
+# the site. Empty: one process crawls on its own (env var or `govcrawler crawl --redis-url`).
 GOVCRAWLER_REDIS_URL = os.environ.get("GOVCRAWLER_REDIS_URL", "")
 # Prefix of the Redis keys: one per archive; every worker of an archive uses the same.
 GOVCRAWLER_REDIS_PREFIX = os.environ.get("GOVCRAWLER_REDIS_PREFIX", "govcrawler")
-# This worker's name (letters, digits, . _ -): its lock file and its in-flight list in Redis.
+# This worker's name (letters, digits, . _ -): its lock file and its key in Redis.
 # Default: the host name; give each worker on one machine its own (`--worker-id`).
 GOVCRAWLER_WORKER_ID = os.environ.get("GOVCRAWLER_WORKER_ID", "")
-# Seconds without a heartbeat after which a worker counts as dead and the requests it had
-# taken go back to the queue.
+# Seconds a worker's key lives unless the worker refreshes it: a worker silent this long is
+# dead, and a job whose members are all dead is unfinished.
 GOVCRAWLER_WORKER_TIMEOUT = float(os.environ.get("GOVCRAWLER_WORKER_TIMEOUT", "60"))
+# Seconds a worker with nothing to do waits for the job's queue to refill (another worker may
+# be reading a list page) before it leaves the job.
+GOVCRAWLER_WORKER_IDLE = float(os.environ.get("GOVCRAWLER_WORKER_IDLE", "30"))
 # Where lock files go when the archive is not a local SQLite file (default: the temp directory).
 GOVCRAWLER_LOCK_DIR = os.environ.get("GOVCRAWLER_LOCK_DIR", "")
 

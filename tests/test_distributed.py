@@ -1,4 +1,4 @@
-"""Distributed crawl (govcrawler/distributed.py) against a real Redis, and a real PostgreSQL or a
+"""Distributed crawl (govcrawler/distributed/) against a real Redis, and a real PostgreSQL or a
 shared SQLite file as the archive: two `govcrawler crawl` workers share one job.
 
 Needs `eval "$(ci/services.sh)"` (GOVCRAWLER_TEST_REDIS_URL, GOVCRAWLER_TEST_POSTGRES_URL): the
@@ -8,9 +8,12 @@ PostgreSQL, its own fresh database.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -18,7 +21,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -119,7 +123,10 @@ def worker(database: str, redis_url: str, prefix: str, worker_id: str, **env: st
         **os.environ,
         "GOVCRAWLER_REDIS_PREFIX": prefix,
         "GOVCRAWLER_DOWNLOAD_DELAY": DELAY,
-        "GOVCRAWLER_WORKER_TIMEOUT": "2",
+        "GOVCRAWLER_WORKER_TIMEOUT": "5",
+        # above one engine heartbeat (5 s): a worker that joins before the first list page
+        # is read waits for its links
+        "GOVCRAWLER_WORKER_IDLE": "6",
         "GOVCRAWLER_LOCK_DIR": str(ROOT / ".pytest_cache" / "locks"),
         **env,
     }
@@ -215,16 +222,17 @@ def test_two_workers_crawl_each_page_once_into_one_archive(
     assert fetched(log1).count(ROBOTS) == fetched(log2).count(ROBOTS) == 1  # each reads it
     assert request_count(log1) + request_count(log2) == reference_requests + 1
     assert "job 1 finished here" in log1 + log2
+    assert "job 1: left to the other workers" in log1 + log2
     assert leftover_keys(redis_url, prefix) == job_over(prefix)
 
 
 @pytest.mark.slow
-def test_a_killed_worker_loses_nothing(
+def test_after_a_killed_worker_the_next_run_misses_nothing(
     one_worker, archive: str, redis_url: str, prefix: str
 ) -> None:
-    """SIGKILL at a worker's 6th article response, its batch uncommitted and requests in
-    flight: the other worker takes them back once the heartbeat has expired and finishes
-    the job; the archive is the one a clean crawl makes."""
+    """SIGKILL at a worker's 6th article response, its batch uncommitted and requests taken:
+    they are lost with it and the job is unfinished; the next run reads every list page and
+    the archive is then the one a clean crawl makes."""
     reference = {k: v for k, v in one_worker[0].items() if k != "captures"}
     doomed = worker(archive, redis_url, prefix, "w1", GOVCRAWLER_KILL_AT="response:6")
     job_started(redis_url, prefix)
@@ -233,9 +241,20 @@ def test_a_killed_worker_loses_nothing(
     assert code1 == -signal.SIGKILL, log1[-3000:]
     assert code2 == 0, log2[-3000:]
     assert "worker w2 joined job 1" in log2
-    assert re.search(r"re-queued \d+ requests of dead workers", log2), log2[-3000:]
+    assert "job 1 is unfinished (w1 stopped before the end)" in log2, log2[-3000:]
+    lost = urls(reference) - urls(normalised(snapshot(archive)))
+    assert lost, "the killed worker's uncommitted articles should be missing after job 1"
+    code, _, log = finish(worker(archive, redis_url, prefix, "w1"))
+    assert code == 0, log[-3000:]
+    assert "worker w1 started job 2 (recovering: the last job did not finish)" in log
+    assert "the previous run did not finish: reading every list page" in log
+    assert lost <= set(fetched(log))
     assert normalised(snapshot(archive)) == reference
     assert leftover_keys(redis_url, prefix) == job_over(prefix)
+
+
+def urls(rows: dict[str, list[tuple]]) -> set[str]:
+    return {row[0] for row in rows["articles"]}
 
 
 @pytest.mark.slow
@@ -247,7 +266,7 @@ def test_the_next_run_is_a_new_job_that_reads_the_lists_again(
     assert code == 0, log[-3000:]
     code, out, log = finish(worker(database, redis_url, prefix, "w1"))
     assert code == 0, log[-3000:]
-    assert "worker w1 started job 2" in log
+    assert re.search(r"worker w1 started job 2$", log, re.MULTILINE)  # not recovering
     assert sorted(set(fetched(log))) == UNCHANGED_RUN  # incremental: lists, no known article
     assert "articles: 0 new," in out
 
@@ -264,12 +283,70 @@ def test_a_worker_id_runs_once(tmp_path: Path, redis_url: str, prefix: str) -> N
     assert lock_path(database, "w1").name == "archive.sqlite3.w1.lock"
 
 
+def test_a_worker_id_live_on_another_host_is_refused(
+    tmp_path: Path, redis_url: str, prefix: str
+) -> None:
+    """The worker key in Redis: a live `w1` elsewhere makes this `w1` exit 75, one line."""
+    import redis
+
+    holder = {"host": "crawler-b.example", "pid": 4242, "since": "2026-12-07T10:00:00+00:00"}
+    client = redis.Redis.from_url(redis_url)
+    client.set(f"{prefix}:worker:w1", json.dumps(holder | {"job": "sc_open_governance:1"}), ex=60)
+    code, _, err = finish(worker(f"sqlite:///{tmp_path / 'a.sqlite3'}", redis_url, prefix, "w1"))
+    assert code == 75, err[-2000:]
+    assert err.strip() == (
+        "govcrawler: worker 'w1' is running (pid 4242 on crawler-b.example since "
+        "2026-12-07T10:00:00+00:00); give this one another --worker-id"
+    )
+
+
+def test_jobs_are_joined_ended_and_left_unfinished(redis_url: str, prefix: str) -> None:
+    """The job rules on Redis alone: the second worker joins the first's job; the last to
+    leave ends it; a member that died or stopped leaves it unfinished, and the next job
+    recovers."""
+    import redis
+
+    from govcrawler.distributed.jobs import Job, JobKeys, join, leave, stop
+
+    server = redis.Redis.from_url(redis_url)
+    fresh = Job(0, full=False, recovering=False, now=datetime(2026, 12, 7, tzinfo=UTC))
+    one, two = JobKeys(prefix, "toy", "w1", "t0"), JobKeys(prefix, "toy", "w2", "t0")
+    first, created = join(server, one, fresh, 60_000)
+    assert (first.id, created) == (1, True)
+    joined, created = join(server, two, replace(fresh, now=datetime.now(UTC)), 60_000)
+    assert (joined, created) == (first, False)  # the first worker's plan fields
+    assert leave(server, one, 1, {"downloader/request_count": 3}) == ("left", {})
+    assert leave(server, two, 1, {"downloader/request_count": 4}) == (
+        "ended",
+        {"downloader/request_count": 7},
+    )
+    assert not server.exists(one.job)
+
+    second, _ = join(server, one, fresh, 60_000)
+    join(server, two, fresh, 60_000)
+    assert second.id == 2 and not second.recovering
+    server.delete(two.alive)  # w2 dies: its key expires, it never leaves
+    assert leave(server, one, 2, {}) == ("unfinished", {})
+    third, created = join(server, one, fresh, 60_000)
+    assert (third.id, third.recovering, created) == (3, True, True)
+    stop(server, one)  # w1 stops early (a timeout): the next job recovers too
+    fourth, _ = join(server, two, fresh, 60_000)
+    assert (fourth.id, fourth.recovering) == (4, True)
+
+    assert join(server, one, fresh, 60_000) == (fourth, False)
+    server.delete(two.alive)  # w2 dies in job 4 and comes back while w1 works in it
+    reborn = JobKeys(prefix, "toy", "w2", "t1")
+    assert join(server, reborn, fresh, 60_000) == (fourth, False)
+    assert leave(server, reborn, 4, {}) == ("left", {})
+    assert leave(server, one, 4, {}) == ("unfinished", {})  # what the dead w2 took is lost
+
+
 def test_the_pace_is_reserved_for_every_worker(redis_url: str, prefix: str) -> None:
     """The Lua reservation: each request waits the delay after the one before it, whichever
     worker sent it; a Retry-After holds the host for all."""
     import redis
 
-    from govcrawler.distributed import hold_host, reserve_slot
+    from govcrawler.distributed.pace import hold_host, reserve_slot
 
     first, second = redis.Redis.from_url(redis_url), redis.Redis.from_url(redis_url)
     key = f"{prefix}:pace:www.sc.gov.cn"
@@ -297,6 +374,50 @@ def test_an_unusable_redis_is_one_line_and_status_1(tmp_path: Path, url: str, me
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
+def test_a_redis_lost_mid_run_stops_the_worker_with_one_line(tmp_path: Path) -> None:
+    """A private Redis, stopped while the worker crawls: exit 3, no traceback."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    redis_process = subprocess.Popen(
+        [server, "--port", str(port), "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        answering(url)
+        database = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+        running = worker(database, url, "lost", "w1")
+        job_started(url, "lost")
+        time.sleep(1)  # a few pages in
+    finally:
+        redis_process.terminate()
+        redis_process.wait(timeout=30)
+    code, out, err = finish(running)
+    assert code == 3, err[-3000:]
+    assert "finished: redis_error" in out
+    assert "Redis failed (" in err and "stopping this worker" in err
+    assert "Traceback" not in err
+
+
+def answering(redis_url: str) -> None:
+    import redis
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            redis.Redis.from_url(redis_url).ping()
+            return
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "the test's Redis never answered"
+            time.sleep(0.05)
+
+
 def job_started(redis_url: str, prefix: str) -> None:
     import redis
 
@@ -308,10 +429,8 @@ def job_started(redis_url: str, prefix: str) -> None:
 
 
 def job_over(prefix: str) -> set[str]:
-    """What Redis keeps once job 1 is over: the job counter, the site's pace (a minute) and
-    the job's summed counts (an hour)."""
-    base = f"{prefix}:sc_open_governance"
-    return {f"{base}:job-counter", f"{base}:pace:www.sc.gov.cn", f"{base}:job:1:stats"}
+    """What Redis keeps once a job is over: the job counter and the site's pace (a minute)."""
+    return {f"{prefix}:sc_open_governance:job-counter", f"{prefix}:pace:www.sc.gov.cn"}
 
 
 def leftover_keys(redis_url: str, prefix: str) -> set[str]:

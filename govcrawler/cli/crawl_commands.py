@@ -138,26 +138,26 @@ def check_delay(value: str) -> None:
 
 
 def distributed_worker(redis_url: str, worker_id: str | None) -> str:
-    """This worker's id, once Redis answers and no live worker elsewhere has the id."""
+    """This worker's id, once Redis answers and no live worker on another host has the id."""
     try:
-        from govcrawler import distributed
-        from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
+        from govcrawler.distributed import workers
     except ImportError as error:
         raise click.ClickException(
             f"a distributed crawl needs scrapy-redis: pip install 'govcrawler[distributed]' "
             f"({error})"
         ) from None
-    worker = worker_id or defaults.GOVCRAWLER_WORKER_ID or distributed.default_worker_id()
+    from govcrawler.exceptions import RedisUnavailable
+
+    worker = worker_id or defaults.GOVCRAWLER_WORKER_ID or workers.default_worker_id()
     if not valid_worker_id(worker):
         raise click.BadParameter(
             f"letters, digits, '.', '_' and '-' (64 at most), not {worker!r}",
             param_hint="--worker-id",
         )
     try:
-        distributed.check_redis(redis_url)
-        prefix = f"{defaults.GOVCRAWLER_REDIS_PREFIX}:{OpenGovernanceSpider.name}"
-        holder = distributed.worker_holder(redis_url, prefix, worker)
-    except distributed.RedisUnavailable as error:
+        workers.check_redis(redis_url)
+        holder = workers.worker_holder(redis_url, defaults.GOVCRAWLER_REDIS_PREFIX, worker)
+    except RedisUnavailable as error:
         raise click.ClickException(f"{error} (check --redis-url)") from None
     if holder:
         click.echo(
