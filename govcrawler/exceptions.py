@@ -30,3 +30,8 @@ class ArchiveLocked(GovcrawlerError):
 
 class FixtureError(GovcrawlerError):
     """A page that cannot be recorded, copied or checked; the message says which and why."""
+
+
+class BadSetting(GovcrawlerError):
+    """A setting that is present but unusable (a missing replay directory, a malformed
+    gateway): the crawl stops before its first request instead of running without it."""

@@ -8,8 +8,9 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
+from twisted.python.failure import Failure
 
 from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
 
@@ -47,10 +48,19 @@ def run_crawl(overrides: dict[str, Any], log_file: Path | None = None) -> CrawlR
         _log_to_file(log_file, settings)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(OpenGovernanceSpider)
-    process.crawl(crawler)
-    process.start()
+    crawl_and_wait(process, crawler)
     assert crawler.stats is not None
     return CrawlResult(dict(crawler.stats.get_stats()))
+
+
+def crawl_and_wait(process: CrawlerProcess, crawler: Crawler, **kwargs: Any) -> None:
+    """Run `crawler` to its end; a crawl that failed to start (a `BadSetting` from an add-on,
+    say) raises here, instead of ending as an "Unhandled error in Deferred" traceback."""
+    failures: list[Failure] = []
+    process.crawl(crawler, **kwargs).addErrback(failures.append)
+    process.start()
+    if failures:
+        failures[0].raiseException()
 
 
 def _log_to_file(path: Path, settings: Settings) -> None:
