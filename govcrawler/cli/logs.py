@@ -34,7 +34,7 @@ def install(settings: Settings, log_file: Path | None = None) -> None:
     """Send the log to `log_file` (rotated at 10 MB, 5 kept), else to stderr one line per
     record, else (`LOG_ENABLED` false) nowhere; replaces the handler a previous call put in.
     Scrapy's own root handler is switched off (`LOG_INSTALL_ROOT_HANDLER`)."""
-    global _installed  # noqa: PLW0603  # one handler per process, as Scrapy keeps its own
+    global _installed  # one handler per process, as Scrapy keeps its own
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     fmt, datefmt = settings.get("LOG_FORMAT"), settings.get("LOG_DATEFORMAT")
     handler: logging.Handler

@@ -12,6 +12,8 @@ stats, where `govcrawler.runs.health` turns a failure into a problem:
   `govcrawler/start/<error name>` for an error nobody turned into one (`refused` for an
   `IgnoreRequest`: robots.txt, the site-only guard). `govcrawler/start_detail` says more.
 - A block page is dropped in `politeness` before it gets here: it calls `record_fate` itself.
+  A redirect off the site is dropped when scheduled (Scrapy's OffsiteMiddleware), before any
+  middleware sees it: `StartPageSpiderMiddleware` watches `request_scheduled` for it.
 
 Every fate is a summed counter, so the counts of a distributed job add up across workers.
 """
@@ -21,8 +23,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
+
+from govcrawler.extract.urls import is_site_url
 
 if TYPE_CHECKING:
     from typing import Self
@@ -47,7 +51,8 @@ def record_fate(stats: StatsCollector, request: Request, fate: str, detail: str 
 
 
 class StartPageSpiderMiddleware:
-    """Tags the first request the spider's `start()` yields as the run's start page."""
+    """Tags the first request the spider's `start()` yields as the run's start page, and
+    records a redirect of it off the site."""
 
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
@@ -55,7 +60,14 @@ class StartPageSpiderMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
-        return cls(crawler.stats)
+        middleware = cls(crawler.stats)
+        crawler.signals.connect(middleware.request_scheduled, signals.request_scheduled)
+        return middleware
+
+    def request_scheduled(self, request: Request) -> None:
+        if request.meta.get("redirect_urls") and not is_site_url(request.url):
+            record_fate(self.stats, request, "refused", f"redirected off the site: {request.url}")
+            request.meta.pop(START_META, None)  # counted once, whoever drops it
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         tagged = False
