@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -25,7 +26,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from govcrawler.crawl.startpage import START_META, StartPageMiddleware, StartPageSpiderMiddleware
-from govcrawler.runs.health import EXIT_HEALTH
+from govcrawler.runs.health import EXIT_BLOCKED, EXIT_HEALTH
 
 ROOT = Path(__file__).resolve().parent.parent
 GOVCRAWLER = [sys.executable, "-c", "from govcrawler.cli import main; main()"]
@@ -62,10 +63,17 @@ def last_run(tmp_path: Path) -> dict[str, object]:
     return latest
 
 
-def site_copy(tmp_path: Path, start_page: bytes | None, sidecar: dict[str, object] | None) -> Path:
-    """A replay copy holding at most the start page (and its sidecar)."""
+def site_copy(
+    tmp_path: Path,
+    start_page: bytes | None,
+    sidecar: dict[str, object] | None,
+    robots: str | None = None,
+) -> Path:
+    """A replay copy holding at most the start page (and its sidecar) and robots.txt."""
     copy = tmp_path / "copy"
     (copy / START_FILE).parent.mkdir(parents=True)
+    if robots is not None:
+        (copy / "www.sc.gov.cn" / "robots.txt").write_text(robots, encoding="utf-8")
     if start_page is not None:
         (copy / START_FILE).write_bytes(start_page)
     if sidecar is not None:
@@ -122,18 +130,36 @@ def test_an_unreachable_site_logs_one_line_per_error_on_the_terminal(tmp_path: P
             None,
             f"start page {START} answered (200) but the run found no list page and no article",
         ),
+        (
+            b"<html><body><a href='/10462/10758/10760/index.shtml'>News</a></body></html>",
+            None,
+            "failed (refused: Forbidden by robots.txt)",
+        ),
     ],
-    ids=["missing", "server-error", "redirected-off-site", "leads-nowhere"],
+    ids=["missing", "server-error", "redirected-off-site", "leads-nowhere", "robots-forbids"],
 )
 def test_a_replay_whose_start_page_fails_exits_4_on_the_first_run(
     tmp_path: Path, start_page: bytes | None, sidecar: dict[str, object] | None, expected: str
 ) -> None:
-    copy = site_copy(tmp_path, start_page, sidecar)
+    robots = "User-agent: *\nDisallow: /10462/10758/index.shtml\n" if "robots" in expected else None
+    copy = site_copy(tmp_path, start_page, sidecar, robots)
     result = crawl(
         tmp_path, "--quiet", "--log-file", str(tmp_path / "crawl.log"), "--replay", str(copy)
     )
     assert_loud(result, expected)
-    assert last_run(tmp_path)["exit_status"] == EXIT_HEALTH
+    with sqlite3.connect(tmp_path / "archive.sqlite3") as archive:
+        recorded = archive.execute("SELECT outcome, exit_status FROM crawl_run").fetchall()
+    assert recorded == [("failed_health", EXIT_HEALTH)]
+
+
+def test_a_blocked_start_page_is_a_problem_and_exits_5_as_blocked(tmp_path: Path) -> None:
+    copy = site_copy(tmp_path, b"", {"status": 412})
+    result = crawl(tmp_path, "--quiet", "--replay", str(copy))
+    assert result.returncode == EXIT_BLOCKED, result.stderr[-3000:]
+    problems = [line for line in result.stderr.splitlines() if line.startswith("PROBLEM: ")]
+    assert len(problems) == 2 and problems[0].startswith("PROBLEM: blocked: 1 responses")
+    assert problems[1].startswith(f"PROBLEM: start page {START} failed (blocked: http_412: ")
+    assert "Traceback" not in result.stderr
 
 
 # --- the middlewares on their own -------------------------------------------------------------
