@@ -45,3 +45,8 @@ class WorkerIdInUse(GovcrawlerError):
         )
         self.worker = worker
         self.holder = holder
+
+
+class BadSetting(GovcrawlerError):
+    """A setting that is present but unusable (a missing replay directory, a malformed
+    gateway): the crawl stops before its first request instead of running without it."""

@@ -113,7 +113,11 @@ ADDONS = {
 EXTENSIONS = {"govcrawler.runs.records.RunRecorder": 0}
 # Scrapy's duplicate filter, fingerprints on disk: memory stays flat (govcrawler/crawl/seen.py).
 DUPEFILTER_CLASS = "govcrawler.crawl.seen.DiskDupeFilter"
+# The start page's fate goes into the stats for the health checks (govcrawler/crawl/startpage.py).
+SPIDER_MIDDLEWARES = {"govcrawler.crawl.startpage.StartPageSpiderMiddleware": 30}
 DOWNLOADER_MIDDLEWARES = {
+    # nearest the engine: it sees the start page's final answer, after retries and redirects
+    "govcrawler.crawl.startpage.StartPageMiddleware": 30,
     "govcrawler.crawl.siteonly.SiteOnlyMiddleware": 40,
     # Responses pass from high to low numbers: block statuses are caught before Cookies (700),
     # challenge pages after HttpCompression (590) and before MetaRefresh (580), Retry-After

@@ -13,6 +13,7 @@ import gzip
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -293,9 +294,10 @@ def test_robots_txt_is_obeyed_and_a_page_it_forbids_is_one_line(
     into = tmp_path / "site"
     done = record(frozen_cli, local_site, into, SITE + UTF8_PAGE, SITE + PRIVATE)
     assert done.returncode == 1
-    assert "Traceback" not in done.stderr
-    assert f"not recorded: {SITE + PRIVATE}: Forbidden by robots.txt" in done.stderr
-    assert done.stderr.strip().endswith("Error: 1 page not recorded")
+    # One page failed: one line, and Scrapy's log does not repeat it.
+    assert done.stderr.splitlines() == [
+        f"Error: not recorded: {SITE + PRIVATE}: Forbidden by robots.txt"
+    ]
     assert PRIVATE not in [path for path, _ in local_site.requests]
     assert page_of(into, UTF8_PAGE).read_bytes() == ROUTES[UTF8_PAGE].body
 
@@ -533,3 +535,34 @@ def test_pytest_update_expected_rewrites_instead_of_failing(tmp_path: Path) -> N
     )
     assert {p: b for p, (_, b) in snapshot(tests).items() if p != wrong} == untouched
     assert run().returncode == 0
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (a connection to it is refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("gateway", "line"),
+    [
+        ("http://127.0.0.1:{port}", "Error: not recorded: {url}: Connection was refused"),
+        ("127.0.0.1:{port}", "Error: GOVCRAWLER_GATEWAY must be an http(s) origin"),
+    ],
+    ids=["unreachable", "malformed"],
+)
+def test_record_without_a_network_is_one_line(tmp_path: Path, gateway: str, line: str) -> None:
+    url = SITE + UTF8_PAGE
+    env = {**os.environ, "GOVCRAWLER_GATEWAY": gateway.format(port=closed_port())}
+    env.pop("GOVCRAWLER_REPLAY_DIR", None)
+    cli = [sys.executable, "-c", "from govcrawler.cli import main; main()"]
+    command = [*cli, "fixtures", "record", "--into", str(tmp_path / "site"), "--delay", "0", url]
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(line.format(url=url)), done.stderr
+    assert done.stdout == ""
+    assert not (tmp_path / "site").exists()

@@ -407,3 +407,98 @@ def test_thresholds_from_scrapy_settings_with_command_line_strings() -> None:
 def test_a_bad_threshold_names_the_setting(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=f"^{name} must be .*, got '{value}'$"):
         Thresholds.from_settings(Settings({name: value}).get)
+
+
+# --- the start page, and a run that found nothing (govcrawler/crawl/startpage.py) ------------
+
+START = "https://www.sc.gov.cn/10462/10758/index.shtml"
+
+
+def started(fates: dict[str, int], detail: str = "", **kwargs: Any) -> dict[str, Any]:
+    """A run's stats with its start page's fate recorded as the start-page middlewares do."""
+    stats = run(**kwargs) | {"govcrawler/start_url": START}
+    stats |= {f"govcrawler/start/{fate}": n for fate, n in fates.items()}
+    return stats | ({"govcrawler/start_detail": detail} if detail else {})
+
+
+def unreachable() -> dict[str, Any]:
+    """Nothing answered: no page, no link, no article (the stats of a crawl with no route)."""
+    stats = started(
+        {"DownloadConnectionRefusedError": 1},
+        "Connection was refused by other side: 111: Connection refused.",
+        requests=6,
+        server_errors=0,
+        exceptions=6,
+        container=0,
+        generic=0,
+        columns={},
+        articles=0,
+        coverage={},
+    )
+    stats["retry/count"] = 4  # robots.txt and the start page, each tried 3 times
+    return {key: value for key, value in stats.items() if "response_status_count" not in key}
+
+
+@pytest.mark.parametrize("fate", ["200", "304"])
+def test_a_start_page_that_answered_is_no_problem(fate: str) -> None:
+    assert check_run(started({fate: 1}), [], DEFAULT) == []
+
+
+def test_an_unreachable_start_page_is_a_problem_on_a_first_run_naming_url_and_error() -> None:
+    problems = check_run(unreachable(), [], DEFAULT)
+    assert [p.check for p in problems] == ["start_page"]
+    assert START in problems[0].message
+    assert "DownloadConnectionRefusedError: Connection was refused" in problems[0].message
+    assert exit_status(problems) == EXIT_HEALTH
+
+
+@pytest.mark.parametrize(
+    ("fate", "detail"),
+    [
+        ("404", ""),
+        ("500", ""),
+        ("302", ""),
+        ("refused", "offsite: https://mirror.example.org/"),
+        ("refused", "Forbidden by robots.txt"),
+        ("CannotResolveHostError", "DNS lookup failed: no results for hostname lookup"),
+        ("DownloadTimeoutError", "Getting https://www.sc.gov.cn/ took longer than 60.0 seconds."),
+    ],
+)
+def test_a_start_page_that_failed_is_a_problem_saying_how(fate: str, detail: str) -> None:
+    problems = check_run(started({fate: 1}, detail), [], DEFAULT)
+    assert [p.check for p in problems] == ["start_page"]
+    assert f"start page {START} failed ({fate}" in problems[0].message
+    assert detail in problems[0].message
+    assert exit_status(problems) == EXIT_HEALTH
+
+
+def test_a_blocked_start_page_is_a_problem_and_the_block_decides_the_status() -> None:
+    stats = started({"blocked": 1}, f"http_412: {START}", blocked={"http_412": 1})
+    problems = check_run(stats, [], DEFAULT)
+    assert [p.check for p in problems] == ["blocked", "start_page"]
+    assert exit_status(problems) == EXIT_BLOCKED
+
+
+def test_a_start_page_that_answered_but_led_nowhere_is_a_problem() -> None:
+    stats = started({"200": 1}, columns={}, container=0, generic=0, articles=0, coverage={})
+    problems = check_run(stats, [], DEFAULT)
+    assert [p.check for p in problems] == ["nothing_found"]
+    assert START in problems[0].message and "no list page and no article" in problems[0].message
+    assert exit_status(problems) == EXIT_HEALTH
+    # One article link, or one article, is something found.
+    assert check_run(stats | {"govcrawler/links/column/10765": 1}, [], DEFAULT) == []
+    assert check_run(stats | {"govcrawler/extraction/generic": 1}, [], DEFAULT) == []
+
+
+def test_nothing_found_is_not_judged_on_a_distributed_workers_share_of_a_job() -> None:
+    stats = started({"200": 1}, columns={}, container=0, generic=0, articles=0, coverage={})
+    share = stats | {"govcrawler/distributed/job": "job-1"}
+    assert check_run(share, [], DEFAULT) == []
+    assert [p.check for p in check_run(stats, [], DEFAULT)] == ["nothing_found"]  # the job
+
+
+def test_a_run_without_a_recorded_start_page_is_not_judged_on_it() -> None:
+    """Runs recorded before the start page was tracked (or a worker that fetched no start page)."""
+    assert check_run(run(), [], DEFAULT) == []
+    empty = run(columns={}, container=0, generic=0, articles=0, coverage={})
+    assert check_run(empty, [], DEFAULT) == []

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 import storage
 from govcrawler import settings as defaults
+from govcrawler.exceptions import GovcrawlerError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,13 +39,13 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 
 
 def one_line_errors(command: F) -> F:
-    """Turn the archive's domain errors into one line on stderr and exit status 1."""
+    """Turn the archive's and govcrawler's domain errors into one line on stderr, exit 1."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except storage.ArchiveError as error:
+        except (storage.ArchiveError, GovcrawlerError) as error:
             raise click.ClickException(str(error)) from error
         except SQLAlchemyError as error:
             reason = getattr(error, "orig", None) or error.__class__.__name__

@@ -26,15 +26,16 @@ into_option = click.option(
 
 
 def fixture_errors(command: F) -> F:
-    """Turn a page that cannot be recorded, copied or checked into one line, exit status 1."""
+    """Turn a page that cannot be recorded, copied or checked, or a bad setting (a malformed
+    GOVCRAWLER_GATEWAY), into one line, exit status 1."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from govcrawler.exceptions import FixtureError
+        from govcrawler.exceptions import GovcrawlerError
 
         try:
             return command(*args, **kwargs)
-        except FixtureError as error:
+        except GovcrawlerError as error:
             raise click.ClickException(str(error)) from error
 
     return wrapper  # type: ignore[return-value]
@@ -71,6 +72,8 @@ def fixtures_record(urls: tuple[str, ...], into: Path, delay: float) -> None:
     result = workflow.record(urls, into, delay)
     for page, saved in result.saved:
         click.echo(workflow.saved_line(page, saved))
+    if len(result.failures) == 1:  # one clear line
+        raise click.ClickException(f"not recorded: {result.failures[0]}")
     for failure in result.failures:
         click.echo(f"not recorded: {failure}", err=True)
     if result.failures:

@@ -173,7 +173,8 @@ def record(urls: Iterable[str], root: Path, delay: float) -> Recording:
     and save each response, every redirect hop included, under `root`."""
     from scrapy.crawler import CrawlerProcess
 
-    from govcrawler.cli.runner import crawl_settings
+    from govcrawler.cli import logs
+    from govcrawler.cli.runner import crawl_and_wait, crawl_settings
 
     wanted = site_urls(urls)
     overrides = {
@@ -182,15 +183,21 @@ def record(urls: Iterable[str], root: Path, delay: float) -> Recording:
         "EXTENSIONS": {},  # ...nor recorded as a crawl run
         "DOWNLOAD_DELAY": delay,
         "AUTOTHROTTLE_START_DELAY": delay,
-        "LOG_LEVEL": "WARNING",
+        # Each page's fate is one line of the command's own ("not recorded: URL: why"):
+        # Scrapy's log would only repeat it, tracebacks included.
+        "LOG_ENABLED": False,
     }
-    process = CrawlerProcess(crawl_settings(overrides))
+    settings = crawl_settings(overrides)
+    logs.install(settings)  # one line per error on the terminal, never a traceback
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(RecordSpider)
-    process.crawl(crawler, urls=wanted)
-    process.start()
+    crawl_and_wait(process, crawler, urls=wanted)
     spider = crawler.spider
     assert isinstance(spider, RecordSpider)
     result = Recording(failures=list(spider.failures))
+    for url, chain in spider.chains.items():
+        if not chain and not any(failure.startswith(f"{url}: ") for failure in spider.failures):
+            result.failures.append(f"{url}: no answer (the crawl stopped before it)")
     for chain in spider.chains.values():
         for hop in (replace(hop, final_url=chain[-1].url) for hop in chain):
             result.saved.append((write_fixture(root, hop), hop))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
+from twisted.python.failure import Failure
 
+from govcrawler.cli import logs
 from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
 
 _OUTCOMES = (
@@ -39,30 +39,26 @@ def crawl_settings(overrides: dict[str, Any]) -> Settings:
 def run_crawl(overrides: dict[str, Any], log_file: Path | None = None) -> CrawlResult:
     """Crawl once, blocking until done; the crawl's stats come back in a `CrawlResult`.
 
-    With `log_file`, the log goes there (rotated at 10 MB, 5 files kept) instead of stderr.
+    With `log_file`, the log goes there (rotated at 10 MB, 5 files kept) instead of stderr
+    (`govcrawler.cli.logs`).
     """
     settings = crawl_settings(overrides)
-    if log_file is not None:
-        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-        _log_to_file(log_file, settings)
+    logs.install(settings, log_file)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(OpenGovernanceSpider)
-    process.crawl(crawler)
-    process.start()
+    crawl_and_wait(process, crawler)
     assert crawler.stats is not None
     return CrawlResult(dict(crawler.stats.get_stats()))
 
 
-def _log_to_file(path: Path, settings: Settings) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(path, maxBytes=10_000_000, backupCount=5, encoding="utf-8")
-    handler.setFormatter(
-        logging.Formatter(settings.get("LOG_FORMAT"), settings.get("LOG_DATEFORMAT"))
-    )
-    handler.setLevel(settings.get("LOG_LEVEL"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(min(root.level or logging.WARNING, handler.level))
+def crawl_and_wait(process: CrawlerProcess, crawler: Crawler, **kwargs: Any) -> None:
+    """Run `crawler` to its end; a crawl that failed to start (a `BadSetting` from an add-on,
+    say) raises here, instead of ending as an "Unhandled error in Deferred" traceback."""
+    failures: list[Failure] = []
+    process.crawl(crawler, **kwargs).addErrback(failures.append)
+    process.start()
+    if failures:
+        failures[0].raiseException()
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,4 @@
 """The Scrapy components that `govcrawler/settings.py` names by dotted path: politeness
 (`politeness`), the site-only guard (`siteonly`), offline modes (`replay`, `gateway`), the
-on-disk duplicate filter (`seen`) and fault injection for the crash tests (`faults`)."""
+on-disk duplicate filter (`seen`), the start page's fate for the health checks
+(`startpage`) and fault injection for the crash tests (`faults`)."""

@@ -6,6 +6,8 @@ www.sc.gov.cn. Tests use it to put a misbehaving server on 127.0.0.1 in front of
 Scrapy stack (stalls, resets, redirect loops) and to record fixtures from a local server;
 an operator can use it for a local mirror of the site. Requests are still checked against the
 site's host before they get here (`SiteOnlyMiddleware`): a gateway never widens the scope.
+A gateway that is set but is not an http(s) origin fails closed (`BadSetting`, before any
+request): Scrapy would only log a disabled add-on and crawl the live site instead.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import NotConfigured
+
+from govcrawler.exceptions import BadSetting
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -28,6 +32,27 @@ def gateway_url(url: str, origin: str) -> str:
     """`url` with its scheme and host replaced by the gateway's."""
     parts, gateway = urlsplit(url), urlsplit(origin)
     return urlunsplit((gateway.scheme, gateway.netloc, parts.path or "/", parts.query, ""))
+
+
+def check_origin(origin: str) -> None:
+    """Raise `BadSetting` unless `origin` is `http(s)://host[:port]` (a path, query or
+    fragment would be dropped from every request, so it is refused too)."""
+    try:
+        parts = urlsplit(origin)
+        usable = (
+            parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and (parts.port is None or parts.port > 0)
+            and parts.path in ("", "/")
+            and not (parts.query or parts.fragment)
+        )
+    except ValueError:  # a port that is not a number or out of range, a broken [IPv6]
+        usable = False
+    if not usable:
+        raise BadSetting(
+            f"GOVCRAWLER_GATEWAY must be an http(s) origin such as http://127.0.0.1:8765, "
+            f"not {origin!r}"
+        )
 
 
 class GatewayDownloadHandler(BaseDownloadHandler):
@@ -56,7 +81,6 @@ class GatewayAddon:
         origin = settings.get("GOVCRAWLER_GATEWAY")
         if not origin:
             raise NotConfigured
-        if urlsplit(origin).scheme not in ("http", "https") or not urlsplit(origin).netloc:
-            raise NotConfigured(f"GOVCRAWLER_GATEWAY must be an http(s) origin, not {origin!r}")
+        check_origin(str(origin))
         handler = "govcrawler.crawl.gateway.GatewayDownloadHandler"
         settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, "spider")

@@ -21,7 +21,8 @@ the jitter is narrowed so that the shortest wait is still the floor.
 
 Block pages (412, 521, a Retry-After longer than allowed, a tiny page that sets a cookie by
 script) are dropped: stat `govcrawler/blocked[/<reason>]`, one warning naming the URL, and
-`IgnoreRequest`, so no pipeline sees them and nothing retries them.
+`IgnoreRequest`, so no pipeline sees them and nothing retries them. A blocked start page is
+also recorded as such (`govcrawler.crawl.startpage`): no later middleware sees it.
 
 Order (`DOWNLOADER_MIDDLEWARES`): a response passes from the highest number to the lowest:
 850 DownloaderStats, 750 HttpProxy, **720 BlockStatus**, 700 Cookies, 600 Redirect,
@@ -57,6 +58,8 @@ from scrapy.http import TextResponse
 from scrapy.robotstxt import decode_robotstxt
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
+
+from govcrawler.crawl.startpage import record_fate
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -157,10 +160,11 @@ class _Blocking:
         self.stop_after = crawler.settings.getint("GOVCRAWLER_STOP_AFTER_BLOCKED", 0)
         return self
 
-    def drop(self, response: Response, reason: str) -> NoReturn:
+    def drop(self, request: Request, response: Response, reason: str) -> NoReturn:
         self.stats.inc_value("govcrawler/blocked")
         self.stats.inc_value(f"govcrawler/blocked/{reason}")
         logger.warning("blocked by the site (%s), not archived: %s", reason, response.url)
+        record_fate(self.stats, request, "blocked", f"{reason}: {response.url}")
         blocked = self.stats.get_value("govcrawler/blocked", 0)
         if self.stop_after and blocked == self.stop_after and self.crawler and self.crawler.engine:
             logger.error("blocked %d times: stopping the run", blocked)
@@ -183,10 +187,10 @@ class BlockStatusMiddleware(_Blocking):
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status in BLOCK_STATUSES:
-            self.drop(response, BLOCK_STATUSES[response.status])
+            self.drop(request, response, BLOCK_STATUSES[response.status])
         wait = response_retry_after(response, self.now())
         if wait is not None and wait > self.max_retry_after:
-            self.drop(response, "retry_after_too_long")
+            self.drop(request, response, "retry_after_too_long")
         return response
 
 
@@ -205,7 +209,7 @@ class ChallengePageMiddleware(_Blocking):
 
     def process_response(self, request: Request, response: Response) -> Response:
         if is_challenge_page(response, self.max_bytes):
-            self.drop(response, "challenge_page")
+            self.drop(request, response, "challenge_page")
         return response
 
 

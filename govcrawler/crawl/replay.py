@@ -8,13 +8,16 @@ A URL with no file is a 404; a URL that would leave the root (`..`, encoded or n
 with a 400 and never read.
 
 Enable it with `GOVCRAWLER_REPLAY_DIR` (`govcrawler crawl --replay DIR`): the add-on swaps the
-http(s) download handlers and, since no real host is touched, drops the politeness delay.
+http(s) download handlers and, since no real host is touched, drops the politeness delay. A
+directory that is set but cannot be read fails closed (`BadSetting`, before any request):
+Scrapy would only log a disabled add-on and crawl the live site instead.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +29,7 @@ from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import run_in_thread
 
-from govcrawler.exceptions import ReplayRefused
+from govcrawler.exceptions import BadSetting, ReplayRefused
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -150,6 +153,23 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         )
 
 
+def check_replay_dir(root: str, gateway: str | None = None) -> None:
+    """Raise `BadSetting` unless `root` is a readable directory and no gateway is set too
+    (the gateway's handler would win, and the "offline" run would go to the network)."""
+    if gateway:
+        raise BadSetting(
+            f"GOVCRAWLER_REPLAY_DIR ({root}) and GOVCRAWLER_GATEWAY ({gateway}) are both set: "
+            "set only one"
+        )
+    if not Path(root).is_dir():
+        raise BadSetting(
+            f"GOVCRAWLER_REPLAY_DIR: no directory {root} (a saved copy of the site, "
+            "such as tests/fixtures/site)"
+        )
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise BadSetting(f"GOVCRAWLER_REPLAY_DIR: cannot read the directory {root}")
+
+
 class ReplayAddon:
     """Routes http(s) downloads to `ReplayDownloadHandler` when a replay directory is set."""
 
@@ -157,8 +177,7 @@ class ReplayAddon:
         root = settings.get("GOVCRAWLER_REPLAY_DIR")
         if not root:
             raise NotConfigured
-        if not Path(root).is_dir():
-            raise NotConfigured(f"replay directory not found: {root}")
+        check_replay_dir(str(root), settings.get("GOVCRAWLER_GATEWAY"))
         handler = "govcrawler.crawl.replay.ReplayDownloadHandler"
         # "spider" priority: above the project's polite defaults, below `-s` on the command line.
         settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, "spider")

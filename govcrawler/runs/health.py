@@ -9,8 +9,9 @@ report lines and an exit status:
     ======  =============================================================================
     0       healthy: no check crossed its threshold
     4       ``EXIT_HEALTH``: the site changed under the crawler (a column went empty,
-            extraction fell back, a field vanished, too many errors); what was archived
-            is kept, the spider or the extractors need a look
+            extraction fell back, a field vanished, too many errors) or could not be
+            crawled at all (the start page failed, nothing was found from it); what was
+            archived is kept, the spider, the extractors or the network need a look
     5       ``EXIT_BLOCKED``: the site blocked or challenged the crawler; wins over 4
     ======  =============================================================================
 """
@@ -33,6 +34,13 @@ _ARTICLES = _COVERAGE + "articles"
 _POLITE_RETRIES = "govcrawler/politeness/retry_after/retry/count"
 _DROPPED_HTTP = "govcrawler/dropped/http_"
 _FAILED = "govcrawler/failed/"
+# Written by govcrawler.crawl.startpage (kept as strings here: this module imports no Scrapy).
+_START_FATE = "govcrawler/start/"
+_START_URL = "govcrawler/start_url"
+_START_DETAIL = "govcrawler/start_detail"
+_EXTRACTED = "govcrawler/extraction/"
+# Only a distributed worker's own stats carry this: its share of a job, not the whole job.
+_WORKER_SHARE = "govcrawler/distributed/job"
 # Slack in share comparisons: a figure exactly at its threshold passes despite float rounding
 # (a coverage drop from 90% to 70% computes as 0.20000000000000007).
 _SLACK = 1e-9
@@ -71,8 +79,9 @@ class Thresholds:
 class Problem:
     """One failed check, `message` a single line for the operator with the figures in it.
 
-    `check` is "blocked", "empty_column", "extraction_fallback", "field_coverage" or
-    "error_rate"; `blocked` is True only for "blocked".
+    `check` is "blocked", "start_page", "nothing_found", "empty_column",
+    "extraction_fallback", "field_coverage" or "error_rate"; `blocked` is True only for
+    "blocked".
     """
 
     check: str
@@ -89,6 +98,8 @@ def check_run(stats: Stats, previous: Sequence[Stats], thresholds: Thresholds) -
     """
     return [
         *_blocked(stats),
+        *_start_page(stats),
+        *_nothing_found(stats),
         *_empty_columns(stats, previous),
         *_extraction_fallback(stats, thresholds),
         *_field_coverage(stats, previous, thresholds),
@@ -115,6 +126,54 @@ def _blocked(stats: Stats) -> Iterator[Problem]:
         "wait before the next run and check the User-Agent, rate and source address",
         blocked=True,
     )
+
+
+def _start_page(stats: Stats) -> Iterator[Problem]:
+    """The start page ended in an error, a refusal, a block or a status other than 2xx/304:
+    nothing could be crawled from it, on the first run as on any other."""
+    failed = {fate: n for fate, n in _with_prefix(stats, _START_FATE).items() if not _ok(fate)}
+    if not failed:
+        return
+    detail = stats.get(_START_DETAIL)
+    yield Problem(
+        "start_page",
+        f"start page {_start_url(stats)} failed ({_pairs(failed)}"
+        f"{f': {detail}' if isinstance(detail, str) and detail else ''}): the crawl could not "
+        "begin; check the network (or gateway), the start URL and the site",
+        blocked=False,
+    )
+
+
+def _nothing_found(stats: Stats) -> Iterator[Problem]:
+    """The start page answered, yet the run saw no article link on any page and extracted
+    no article: the start URL or the site's navigation changed."""
+    fates = _with_prefix(stats, _START_FATE)
+    if _WORKER_SHARE in stats or not fates or not all(_ok(fate) for fate in fates):
+        return
+    links = sum(_with_prefix(stats, _COLUMN).values())
+    articles = sum(_with_prefix(stats, _EXTRACTED).values())
+    if links or articles:
+        return
+    yield Problem(
+        "nothing_found",
+        f"start page {_start_url(stats)} answered ({_pairs(fates)}) but the run found no list "
+        "page and no article (0 article links, 0 articles extracted): the start URL or the "
+        "site's navigation changed",
+        blocked=False,
+    )
+
+
+def _ok(fate: str) -> bool:
+    return fate.isdigit() and (200 <= int(fate) < 300 or int(fate) == 304)
+
+
+def _start_url(stats: Stats) -> str:
+    url = stats.get(_START_URL)
+    return url if isinstance(url, str) and url else "(URL not recorded)"
+
+
+def _pairs(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{key} {n}" if n != 1 else key for key, n in sorted(counts.items()))
 
 
 def _empty_columns(stats: Stats, previous: Sequence[Stats]) -> Iterator[Problem]:
