@@ -544,6 +544,7 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("gateway", "line"),
     [

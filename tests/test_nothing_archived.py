@@ -91,6 +91,7 @@ def assert_loud(result: subprocess.CompletedProcess[str], *expected: str) -> Non
     assert "Traceback" not in result.stderr + result.stdout
 
 
+@pytest.mark.slow
 def test_an_unreachable_site_under_the_cron_line_exits_4_with_a_problem(tmp_path: Path) -> None:
     gateway = f"http://127.0.0.1:{closed_port()}"
     log = tmp_path / "logs" / "crawl.log"
@@ -103,6 +104,7 @@ def test_an_unreachable_site_under_the_cron_line_exits_4_with_a_problem(tmp_path
     assert "Traceback" in log.read_text(encoding="utf-8")  # the detail stays in the file
 
 
+@pytest.mark.slow
 def test_an_unreachable_site_logs_one_line_per_error_on_the_terminal(tmp_path: Path) -> None:
     result = crawl(tmp_path, GOVCRAWLER_GATEWAY=f"http://127.0.0.1:{closed_port()}")
     assert_loud(result, "Connection was refused")
@@ -118,25 +120,36 @@ def test_an_unreachable_site_logs_one_line_per_error_on_the_terminal(tmp_path: P
 @pytest.mark.parametrize(
     ("start_page", "sidecar", "expected"),
     [
-        (None, None, f"start page {START} failed (404)"),
-        (b"<h1>Server error</h1>", {"status": 500}, f"start page {START} failed (500)"),
-        (
+        pytest.param(None, None, f"start page {START} failed (404)", id="missing"),
+        pytest.param(
+            b"<h1>Server error</h1>",
+            {"status": 500},
+            f"start page {START} failed (500)",
+            id="server-error",
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
             b"",
             {"status": 302, "headers": {"Location": "https://mirror.example.org/"}},
             "failed (refused: redirected off the site: https://mirror.example.org/)",
+            id="redirected-off-site",
+            marks=pytest.mark.slow,
         ),
-        (
+        pytest.param(
             b"<html><body><p>Under maintenance.</p></body></html>",
             None,
             f"start page {START} answered (200) but the run found no list page and no article",
+            id="leads-nowhere",
+            marks=pytest.mark.slow,
         ),
-        (
+        pytest.param(
             b"<html><body><a href='/10462/10758/10760/index.shtml'>News</a></body></html>",
             None,
             "failed (refused: Forbidden by robots.txt)",
+            id="robots-forbids",
+            marks=pytest.mark.slow,
         ),
     ],
-    ids=["missing", "server-error", "redirected-off-site", "leads-nowhere", "robots-forbids"],
 )
 def test_a_replay_whose_start_page_fails_exits_4_on_the_first_run(
     tmp_path: Path, start_page: bytes | None, sidecar: dict[str, object] | None, expected: str
@@ -152,6 +165,7 @@ def test_a_replay_whose_start_page_fails_exits_4_on_the_first_run(
     assert recorded == [("failed_health", EXIT_HEALTH)]
 
 
+@pytest.mark.slow
 def test_a_blocked_start_page_is_a_problem_and_exits_5_as_blocked(tmp_path: Path) -> None:
     copy = site_copy(tmp_path, b"", {"status": 412})
     result = crawl(tmp_path, "--quiet", "--replay", str(copy))
