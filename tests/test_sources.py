@@ -23,6 +23,7 @@ import storage
 from govcrawler import settings as project_settings
 from govcrawler.cli import main
 from govcrawler.cli.crawl_commands import worst_status
+from govcrawler.runs.records import RunRecorder
 from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
 from storage import runs
 from tests.conftest import SITE_COPY, new_database
@@ -317,3 +318,48 @@ def test_a_spider_that_cannot_start_stops_no_other(two_sources, tmp_path: Path) 
     )
     assert "Traceback" not in result.stderr
     assert [row[:3] for row in run_rows(database)] == [(TOY, "finished", 0)]
+
+
+def test_max_runtime_is_for_all_spiders_together(two_sources, tmp_path: Path) -> None:
+    site, _, _ = two_sources
+    database = tmp_path / "archive.sqlite3"
+    result = govcrawler(
+        BOTH,
+        *("crawl", "--replay", str(site), "--database", f"sqlite:///{database}"),
+        *("--max-runtime", "2s"),
+        env={"GOVCRAWLER_DOWNLOAD_DELAY": "0.5"},  # the English crawl alone would take 30 s
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert f"spider: {TOY}\nnot started: the --max-runtime was used up" in result.stdout
+    assert [row[:2] for row in run_rows(database)] == [(ENGLISH, "timeout")]
+
+
+# --- health: each spider against its own previous runs ---------------------------------------
+
+
+def recorded_run(url: str, spidercls: type, stats: dict[str, int]) -> list[str]:
+    """One run of `spidercls` through the run recorder, its crawl stats `stats`; its
+    problems."""
+    crawler = get_crawler(spidercls, {"GOVCRAWLER_DATABASE_URL": url})
+    recorder = RunRecorder.from_crawler(crawler)
+    spider = spidercls.from_crawler(crawler)
+    crawler.stats.open_spider()
+    recorder.spider_opened(spider)
+    for key, value in stats.items():
+        crawler.stats.set_value(key, value)
+    recorder.spider_closed(spider, "finished")
+    return list(crawler.stats.get_value("govcrawler/run/problems"))
+
+
+def test_another_spiders_columns_never_enter_a_spiders_health_checks(tmp_path: Path) -> None:
+    from tests.toy_spiders.toy_notices import NoticeSpider
+
+    url = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+    english = {"govcrawler/links/column/10765": 30}
+    toy = {"govcrawler/links/column/toy": 3}
+    assert recorded_run(url, OpenGovernanceSpider, english) == []
+    assert recorded_run(url, NoticeSpider, toy) == []
+    assert recorded_run(url, OpenGovernanceSpider, english) == []  # no "column toy" problem
+    # against its own previous run, a spider's empty column is a problem:
+    (problem,) = recorded_run(url, NoticeSpider, {})
+    assert problem.startswith("column toy: no article links this run (3 in the previous run)")

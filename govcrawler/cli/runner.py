@@ -74,10 +74,14 @@ def run_crawls(
     process = CrawlerProcess(settings)
     deadline = time.monotonic() + max_runtime if max_runtime else None
     results: list[CrawlResult] = []
-    chain = defer.Deferred.fromCoroutine(
-        _one_after_another(process, names, spider_args or {}, deadline, results)
-    )
-    chain.addBoth(_stop_reactor)
+
+    def chain() -> None:
+        crawls = _one_after_another(process, names, spider_args or {}, deadline, results)
+        defer.Deferred.fromCoroutine(crawls).addBoth(_stop_reactor)
+
+    from twisted.internet import reactor
+
+    reactor.callWhenRunning(chain)
     process.start(stop_after_crawl=False)
     return results
 
@@ -90,10 +94,11 @@ async def _one_after_another(
     results: list[CrawlResult],
 ) -> None:
     for name in names:
-        left = None if deadline is None else int(deadline - time.monotonic())
+        left = None if deadline is None else deadline - time.monotonic()
         stopped = any(result.finish_reason == "shutdown" for result in results)
         if stopped or (left is not None and left <= 0):
-            logger.warning("not started: %s (%s)", name, "shutdown" if stopped else "max runtime")
+            why = "the crawl was shut down" if stopped else "the --max-runtime was used up"
+            results.append(CrawlResult(name, {}, not_started=why))
             continue
         crawler = process.create_crawler(name)
         if left is not None:
@@ -139,6 +144,7 @@ class CrawlResult:
     spider: str
     stats: dict[str, Any]
     error: str | None = None  # why the spider could not run at all
+    not_started: str | None = None  # why it was not started (a shutdown, the runtime used up)
 
     @property
     def finish_reason(self) -> str:
@@ -146,7 +152,10 @@ class CrawlResult:
 
     @property
     def exit_status(self) -> int:
-        """The run's verdict (see `govcrawler.runs.health` and `govcrawler.runs.records`)."""
+        """The run's verdict (see `govcrawler.runs.health` and `govcrawler.runs.records`);
+        0 for a spider not started, as for one stopped by a shutdown or the runtime."""
+        if self.not_started is not None:
+            return 0
         return int(self.stats.get("govcrawler/run/exit_status", EXIT_FAILED))
 
     @property
@@ -168,6 +177,8 @@ class CrawlResult:
         dropped."""
         if self.error is not None:
             return f"spider: {self.spider}\ncould not run: {self.error}"
+        if self.not_started is not None:
+            return f"spider: {self.spider}\nnot started: {self.not_started}"
         statuses = self.with_prefix("downloader/response_status_count/")
         archived = self.with_prefix("govcrawler/archive/")
         dropped = self.with_prefix("govcrawler/dropped/") | {
