@@ -179,6 +179,11 @@ def test_start_url_wants_one_spider(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert "--start-url is the start page of one spider: pick it with --spider NAME" in (
         result.output
     )
+    monkeypatch.setattr(project_settings, "GOVCRAWLER_START_URL", url)
+    result = CliRunner().invoke(main, ["crawl", "--database", database])
+    assert result.exit_code == 1
+    assert "GOVCRAWLER_START_URL is the start page of one spider" in result.output
+    monkeypatch.setattr(project_settings, "GOVCRAWLER_START_URL", "")
     off_site = ["crawl", "--spider", TOY, "--start-url", "https://example.org/", "--database"]
     result = CliRunner().invoke(main, [*off_site, database])
     assert result.exit_code == 1

@@ -166,28 +166,32 @@ def chosen_spiders(picked: tuple[str, ...], start_url: str | None) -> list[str]:
     from govcrawler.cli.runner import crawl_settings, spider_classes
     from govcrawler.spiders.site import SiteSpider
 
-    known = spider_classes(crawl_settings({}))
+    settings = crawl_settings({})
+    known = spider_classes(settings)
     unknown = [name for name in picked if name not in known]
-    if unknown:
+    if unknown or not known:
         raise click.ClickException(
             f"no spider named {unknown[0]!r}; the spiders are: {', '.join(known)}"
+            if unknown
+            else "no spiders: SPIDER_MODULES names none"
         )
     names = list(dict.fromkeys(picked)) or list(known)
-    one_spider = "GOVCRAWLER_START_URL" if defaults.GOVCRAWLER_START_URL else None
-    one_spider = "--start-url" if start_url else one_spider
+    one_spider = "--start-url" if start_url else None
+    if not one_spider and defaults.GOVCRAWLER_START_URL:
+        one_spider = "GOVCRAWLER_START_URL"
     if one_spider and len(names) > 1:
         raise click.ClickException(
             f"{one_spider} is the start page of one spider: pick it with --spider NAME "
             f"(the spiders are: {', '.join(names)})"
         )
-    settings = crawl_settings({})
+    arguments = {"start_url": start_url} if start_url else {}
     for name in names:
         spider = known[name]
-        if issubclass(spider, SiteSpider):
-            try:
-                spider.configured(settings, {"start_url": start_url} if start_url else {})
-            except ValueError as error:
-                raise click.ClickException(f"{name}: {error}") from None
+        try:
+            if issubclass(spider, SiteSpider):
+                spider.configured(settings, arguments)
+        except ValueError as error:
+            raise click.ClickException(f"{name}: {error}") from None
     return names
 
 
