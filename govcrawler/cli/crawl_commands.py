@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -30,6 +30,9 @@ from govcrawler.cli.common import (
 from govcrawler.cli.lock import ArchiveLock, ArchiveLocked, lock_path, valid_worker_id
 from govcrawler.cli.render import echo_json, run_summary, runs_text
 from govcrawler.runs.health import EXIT_BLOCKED, EXIT_HEALTH
+
+if TYPE_CHECKING:
+    from govcrawler.cli.runner import CrawlResult
 
 
 @main.command()
@@ -132,10 +135,16 @@ def crawl(
     except ArchiveLocked as error:
         click.echo(f"govcrawler: {error}", err=True)
         sys.exit(EXIT_LOCKED)
-    status = worst_status([result.exit_status for result in results])
+    echo_results(results, describe_database(database), quiet)
+    sys.exit(worst_status([result.exit_status for result in results]))
+
+
+def echo_results(results: list[CrawlResult], where: str, quiet: bool) -> None:
+    """Each spider's summary (with `quiet`, only those of unhealthy runs), then its problems
+    on stderr, each ending in the spider's name."""
     shown = [result for result in results if not quiet or result.exit_status]
     if shown:
-        click.echo(f"archive: {describe_database(database)}")
+        click.echo(f"archive: {where}")
         click.echo("\n\n".join(result.summary() for result in shown))
     for result in results:
         for problem in result.problems:
@@ -143,7 +152,6 @@ def crawl(
         if result.exit_status == EXIT_CRAWL_FAILED:
             reason = result.error or result.finish_reason
             click.echo(f"crawl stopped early: {reason} [{result.spider}]", err=True)
-    sys.exit(status)
 
 
 # The order in which a spider's exit status wins over another's: the first one that needs the
