@@ -272,6 +272,8 @@ def test_crawl_runs_every_spider_with_one_summary_each_and_runs_names_them(
     assert [line.split()[1] for line in lines[1:]] == [TOY, ENGLISH]  # newest first
     as_json = json.loads(govcrawler(BOTH, "runs", "--json", "--database", url).stdout)
     assert [run["spider"] for run in as_json] == [TOY, ENGLISH]
+    only = json.loads(govcrawler(BOTH, "runs", "--json", "--spider", TOY, "--database", url).stdout)
+    assert [run["spider"] for run in only] == [TOY]
 
 
 def test_a_crash_of_the_toy_neither_recovers_nor_judges_the_english_spider(

@@ -260,18 +260,20 @@ def parse_duration(value: str | None) -> int | None:
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most runs shown."
 )
+@click.option("--spider", metavar="NAME", default=None, help="Only the runs of this spider.")
 @json_option
 @database_option
 @one_line_errors
-def runs(limit: int, as_json: bool, database: str) -> None:
-    """List the latest crawl runs: when, how they ended, what they did, what was wrong.
+def runs(limit: int, spider: str | None, as_json: bool, database: str) -> None:
+    """List the latest crawl runs, one per spider crawled: which spider, when, how they ended,
+    what they did, what was wrong.
 
     Example: govcrawler runs --limit 5
     """
     from storage.runs import recent_runs
 
     with archive_session(database) as session:
-        latest = recent_runs(session, limit)
+        latest = recent_runs(session, limit, spider)
     if as_json:
         echo_json([run_summary(run) for run in latest])
         return
