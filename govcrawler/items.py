@@ -1,4 +1,5 @@
-"""What the spider hands to the pipelines."""
+"""What the spiders hand to the pipelines. Each item type has its path through them
+(`govcrawler.pipelines.PATHS`): a new type needs one, or the pipelines refuse it."""
 
 from __future__ import annotations
 

@@ -16,13 +16,14 @@ NEWSPIDER_MODULE = "govcrawler.spiders"
 # --- govcrawler's own settings -------------------------------------------------------------
 # Where the archive lives (any SQLAlchemy URL; SQLite by default, in the working directory).
 GOVCRAWLER_DATABASE_URL = os.environ.get("GOVCRAWLER_DATABASE_URL", "sqlite:///archive.sqlite3")
-# First page of the crawl: the English home page.
-GOVCRAWLER_START_URL = os.environ.get(
-    "GOVCRAWLER_START_URL", "https://www.sc.gov.cn/10462/10758/index.shtml"
-)
-# Path prefixes whose list and article pages are crawled: the Open Governance channel, and the
-# channels that republish its articles under new URLs (kept as aliases of the originals).
-GOVCRAWLER_SCOPE_PREFIXES = ["/10462/10758/10760/", "/10462/newsdlb/", "/10462/syftyg/"]
+# Start page and scope belong to each spider (its `start_url` and `scope_prefixes`); these
+# override them for every spider of the process (`-a start_url=…` overrides these in turn; see
+# govcrawler/spiders/site.py). Empty: each spider's own.
+GOVCRAWLER_START_URL = os.environ.get("GOVCRAWLER_START_URL", "")
+GOVCRAWLER_SCOPE_PREFIXES: list[str] = []
+# Item types of spiders outside govcrawler: dotted paths of their `govcrawler.pipelines.ItemPath`
+# (a spider may set it in its `custom_settings`). govcrawler's own item types need none.
+GOVCRAWLER_ITEM_PATHS: list[str] = []
 # A saved copy of the site to crawl instead of the network (see govcrawler/crawl/replay.py).
 GOVCRAWLER_REPLAY_DIR = os.environ.get("GOVCRAWLER_REPLAY_DIR", "")
 # Send the site's requests to this origin instead (a local mirror, or a test server on

@@ -181,11 +181,14 @@ class SiteColumn(Base):
 
 
 class CrawlRun(Base):
-    """One run of the crawler: when, how it ended, what it did, what was wrong."""
+    """One run of one spider: when, how it ended, what it did, what was wrong."""
 
     __tablename__ = "crawl_run"
+    # Recovery and the health baselines read the latest runs of one spider.
+    __table_args__ = (Index("ix_crawl_run_spider_started_at", "spider", "started_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    spider: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(32))

@@ -1,4 +1,8 @@
-"""Crawl runs: recording each run and reading the previous ones."""
+"""Crawl runs: recording each run and reading the previous ones.
+
+A run is the run of one spider (`CrawlRun.spider`): whether a run must recover, and which
+runs its health is compared with, is decided among the runs of its own spider.
+"""
 
 from __future__ import annotations
 
@@ -40,11 +44,23 @@ class RunReport:
 
 
 def start_run(
-    session: Session, started_at: datetime, pid: int, host: str, full: bool, recovery: bool
+    session: Session,
+    spider: str,
+    started_at: datetime,
+    pid: int,
+    host: str,
+    full: bool,
+    recovery: bool,
 ) -> CrawlRun:
-    """A new run, `running` until `finish_run` closes it."""
+    """A new run of `spider`, `running` until `finish_run` closes it."""
     run = CrawlRun(
-        started_at=started_at, outcome=RUNNING, pid=pid, host=host, full=full, recovery=recovery
+        spider=spider,
+        started_at=started_at,
+        outcome=RUNNING,
+        pid=pid,
+        host=host,
+        full=full,
+        recovery=recovery,
     )
     session.add(run)
     session.flush()
@@ -64,7 +80,11 @@ def finish_run(session: Session, run_id: int, finished_at: datetime, report: Run
 def close_dead_runs(
     session: Session, host: str, is_alive: Callable[[int], bool], now: datetime
 ) -> list[int]:
-    """Runs of this host still marked running whose process is gone: they crashed."""
+    """Runs of this host still marked running whose process is gone: they crashed.
+
+    Any spider's: a dead process is dead whichever spider it ran, and `govcrawler runs` should
+    not show it running until that spider runs again. Whether a run recovers is decided per
+    spider (`needs_recovery`), not here."""
     dead = [
         run
         for run in session.scalars(
@@ -78,20 +98,23 @@ def close_dead_runs(
     return [run.id for run in dead]
 
 
-def recent_runs(session: Session, limit: int = 20) -> list[CrawlRun]:
-    """The latest runs, newest first."""
+def recent_runs(session: Session, limit: int = 20, spider: str | None = None) -> list[CrawlRun]:
+    """The latest runs, newest first: of one spider, or of every spider (`None`)."""
     query = select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+    if spider is not None:
+        query = query.where(CrawlRun.spider == spider)
     return list(session.scalars(query.limit(limit)))
 
 
-def needs_recovery(session: Session, pid: int, host: str) -> bool:
-    """True when the run before this one (process `pid` on `host`) did not go through the
-    whole section: it ended early, or is still marked running though it is not this one (with
-    the archive locked, such a run is dead)."""
+def needs_recovery(session: Session, spider: str, pid: int, host: str) -> bool:
+    """True when the previous run of `spider` (before the one of process `pid` on `host`) did
+    not go through the whole section: it ended early, or is still marked running though it is
+    not this one (with the archive locked, such a run is dead). Other spiders' runs do not
+    count: they crawl other pages."""
     this_run = (CrawlRun.outcome == RUNNING) & (CrawlRun.pid == pid) & (CrawlRun.host == host)
     last = session.scalar(
         select(CrawlRun)
-        .where(~this_run)
+        .where(CrawlRun.spider == spider, ~this_run)
         .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
         .limit(1)
     )

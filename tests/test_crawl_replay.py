@@ -168,6 +168,8 @@ def test_each_page_is_fetched_once_by_the_on_disk_duplicate_filter(crawled) -> N
 def test_bad_pages_end_as_counted_outcomes(crawled) -> None:
     _, result = crawled
     summary = result.stdout
+    assert summary.splitlines()[1] == "spider: sc_open_governance"  # one spider, one summary
+    assert summary.count("spider: ") == 1
     assert "dropped: empty_page 1, http_404 1, http_500 1" in summary  # 404: a list page
     assert "gone (404/410): 404 1 (0 newly withdrawn, 0 still gone, 1 never archived)" in summary
     assert re.search(r"extraction: container \d+, generic 1\b", summary)

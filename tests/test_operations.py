@@ -167,4 +167,5 @@ def test_runs_lists_the_runs_with_their_problems(tmp_path: Path) -> None:
     lines = listing.output.splitlines()
     assert "outcome" in lines[0]
     assert "finished full" in lines[1] and "finished" in lines[2]
+    assert [line.split()[1] for line in lines[1:]] == ["sc_open_governance"] * 2
     assert len(lines) == 3

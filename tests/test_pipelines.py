@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
+from sqlalchemy.orm import Session
 
 from govcrawler.extract.model import Article, Attachment, Image
 from govcrawler.items import ArticlePage, ColumnLabel, Fetch
-from govcrawler.pipelines import ArchivePipeline, CleanPipeline, DedupePipeline, ValidatePipeline
+from govcrawler.pipelines import (
+    PATHS,
+    ArchivePipeline,
+    CleanPipeline,
+    DedupePipeline,
+    ItemPath,
+    ValidatePipeline,
+)
 from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
 
 URL = (
@@ -136,3 +144,93 @@ def count(database: Path) -> int:
         return 0
     with sqlite3.connect(database) as connection:
         return connection.execute("SELECT COUNT(*) FROM article").fetchone()[0]
+
+
+# --- page types are explicit: each item type has its path, an unknown one raises ------------
+
+PIPELINES = [CleanPipeline, ValidatePipeline, DedupePipeline, ArchivePipeline]
+
+
+@dataclass(frozen=True)
+class Stray:
+    """An item type no path was given for."""
+
+    url: str
+
+
+class SubclassedPage(ArticlePage):
+    """Not an `ArticlePage` to the pipelines: a type is matched exactly, never by ancestry."""
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES, ids=lambda p: p.__name__)
+@pytest.mark.parametrize(
+    "make", [lambda: Stray(URL), lambda: SubclassedPage(ARTICLE, page().fetch)]
+)
+def test_an_item_type_without_a_path_raises_in_every_pipeline(crawler, pipeline, make) -> None:
+    item = make()
+    stage = pipeline.from_crawler(crawler)
+    name = f"{type(item).__module__}.{type(item).__qualname__}"
+    with pytest.raises(TypeError, match=rf"^{pipeline.__name__}: no path for item type {name} "):
+        stage.process_item(item)
+    assert not crawler.stats.get_stats()  # nothing counted, nothing dropped: an error
+
+
+def test_every_item_type_of_govcrawler_has_a_path() -> None:
+    from govcrawler import items
+
+    item_types = {
+        kind
+        for kind in vars(items).values()
+        if isinstance(kind, type) and kind.__module__ == items.__name__ and kind is not Fetch
+    }
+    assert {path.item_type for path in PATHS} == item_types
+
+
+def stray_archive(session: Session, item: Stray) -> list[str]:
+    return ["stray"]
+
+
+STRAY_PATH = ItemPath(Stray, url=lambda item: item.url, archive=stray_archive, dedupe=True)
+
+
+def test_a_path_from_the_settings_carries_its_type_through_every_pipeline(tmp_path: Path) -> None:
+    crawler = get_crawler(
+        OpenGovernanceSpider,
+        {
+            "GOVCRAWLER_DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}",
+            "GOVCRAWLER_ITEM_PATHS": [f"{__name__}.STRAY_PATH"],
+        },
+    )
+    crawler.stats.open_spider()
+    clean, validate, dedupe, archive = (p.from_crawler(crawler) for p in PIPELINES)
+    archive.open_spider()
+    item = Stray(URL)
+    assert archive.process_item(
+        dedupe.process_item(validate.process_item(clean.process_item(item)))
+    )
+    with pytest.raises(DropItem, match="duplicate_in_run"):
+        dedupe.process_item(Stray(URL))
+    archive.close_spider()
+    assert crawler.stats.get_value("govcrawler/archive/stray") == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (f"{__name__}.URL", "is not an ItemPath"),
+        ("govcrawler.pipelines.PATHS", "is not an ItemPath"),
+    ],
+)
+def test_a_bad_item_path_setting_names_it(value: str, message: str) -> None:
+    crawler = get_crawler(OpenGovernanceSpider, {"GOVCRAWLER_ITEM_PATHS": [value]})
+    with pytest.raises(ValueError, match=f"GOVCRAWLER_ITEM_PATHS: {value} {message}"):
+        CleanPipeline.from_crawler(crawler)
+
+
+def test_a_second_path_for_a_type_is_refused() -> None:
+    crawler = get_crawler(
+        OpenGovernanceSpider,
+        {"GOVCRAWLER_ITEM_PATHS": [f"{__name__}.STRAY_PATH", f"{__name__}.STRAY_PATH"]},
+    )
+    with pytest.raises(ValueError, match="gives a second path for its type"):
+        ValidatePipeline.from_crawler(crawler)

@@ -118,7 +118,9 @@ def test_known_urls_cover_articles_aliases_and_captures(sessions: sessionmaker[S
 
 def test_crawl_runs_are_recorded_and_recovered(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        first = runs.start_run(session, SEEN, pid=11, host="h", full=False, recovery=False).id
+        first = runs.start_run(
+            session, "sc_open_governance", SEEN, pid=11, host="h", full=False, recovery=False
+        ).id
     with sessions.begin() as session:
         report = runs.RunReport(
             outcome=runs.FINISHED,
@@ -128,9 +130,13 @@ def test_crawl_runs_are_recorded_and_recovered(sessions: sessionmaker[Session]) 
             problems=["none really"],
         )
         runs.finish_run(session, first, LATER, report)
-        second = runs.start_run(session, LATEST, pid=12, host="h", full=True, recovery=False).id
+        second = runs.start_run(
+            session, "sc_open_governance", LATEST, pid=12, host="h", full=True, recovery=False
+        ).id
     with sessions.begin() as session:
-        assert runs.needs_recovery(session, pid=13, host="h")  # run 12 never finished
+        assert runs.needs_recovery(
+            session, "sc_open_governance", pid=13, host="h"
+        )  # run 12 never finished
         assert runs.close_dead_runs(session, "h", lambda pid: pid != 12, LATEST) == [second]
     with sessions() as session:
         latest = runs.recent_runs(session)

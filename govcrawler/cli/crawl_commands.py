@@ -1,13 +1,15 @@
 """Commands that run and watch crawls: `crawl`, `runs`.
 
-Scrapy is imported only inside `crawl`, so the other commands start fast."""
+`crawl` runs every spider of the section (or those named by `--spider`) one after the other,
+under one archive lock, and exits with the worst of their statuses (`worst_status`). Scrapy is
+imported only inside `crawl`, so the other commands start fast."""
 
 from __future__ import annotations
 
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +18,8 @@ from govcrawler import settings as defaults
 from govcrawler.cli.common import (
     EXIT_CRAWL_FAILED,
     EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
     archive_session,
     database_option,
     describe_database,
@@ -25,6 +29,10 @@ from govcrawler.cli.common import (
 )
 from govcrawler.cli.lock import ArchiveLock, ArchiveLocked, lock_path, valid_worker_id
 from govcrawler.cli.render import echo_json, run_summary, runs_text
+from govcrawler.runs.health import EXIT_BLOCKED, EXIT_HEALTH
+
+if TYPE_CHECKING:
+    from govcrawler.cli.runner import CrawlResult
 
 
 @main.command()
@@ -34,7 +42,16 @@ from govcrawler.cli.render import echo_json, run_summary, runs_text
     help="Crawl a saved copy of the site (wget --mirror layout) instead of the network.",
 )
 @database_option
-@click.option("--start-url", default=None, help="First page (default: the English home page).")
+@click.option(
+    "--spider",
+    "spiders",
+    metavar="NAME",
+    multiple=True,
+    help="Crawl with this spider only (repeatable) [every spider of the section].",
+)
+@click.option(
+    "--start-url", default=None, help="First page of the one spider crawled [the spider's own]."
+)
 @click.option("--full", is_flag=True, help="Fetch every page again, known or not.")
 @click.option(
     "--max-runtime",
@@ -71,6 +88,7 @@ from govcrawler.cli.render import echo_json, run_summary, runs_text
 def crawl(
     replay: Path | None,
     database: str,
+    spiders: tuple[str, ...],
     start_url: str | None,
     full: bool,
     max_runtime: int | None,
@@ -80,19 +98,24 @@ def crawl(
     redis_url: str | None,
     worker_id: str | None,
 ) -> None:
-    """Crawl the Open Governance section into the archive and print a summary.
+    """Crawl the Open Governance section into the archive and print a summary per spider.
 
+    Every spider of the section crawls, one after the other (--spider NAME picks some).
     Incremental: lists are read again, known articles only when due. With --redis-url,
-    several workers (on several machines) share one crawl. Exit status 0 healthy, 1 a bad
-    argument (archive, Redis), 3 failed, 4 a health check failed (the site changed),
-    5 blocked, 75 another crawl holds the archive (or this worker id).
+    several workers (on several machines) share one crawl. Exit status: the worst of the
+    spiders': 75 another crawl holds the archive (or this worker id), 5 blocked, 4 a health
+    check failed (the site changed), 3 failed, 1 a bad argument (archive, Redis, spider),
+    0 healthy.
 
     Example: govcrawler crawl --replay tests/fixtures/site --database sqlite:///demo.sqlite3
     """
-    from govcrawler.cli.runner import run_crawl  # Scrapy is imported here, not at start-up
+    from govcrawler.cli.runner import run_crawls  # Scrapy is imported here, not at start-up
 
-    storage.open_archive(database).dispose()  # a bad URL or archive fails before any request
+    names = chosen_spiders(spiders, start_url)
     check_delay(defaults.GOVCRAWLER_DOWNLOAD_DELAY)
+    # Redis before the archive: a worker that cannot join leaves no new archive file behind.
+    worker = distributed_worker(redis_url, worker_id) if redis_url else ""
+    storage.open_archive(database).dispose()  # a bad URL or archive fails before any request
     level = (log_level or ("INFO" if log_file else "WARNING")).upper()
     overrides: dict[str, Any] = {
         "GOVCRAWLER_DATABASE_URL": database,
@@ -102,28 +125,83 @@ def crawl(
     }
     if replay is not None:
         overrides["GOVCRAWLER_REPLAY_DIR"] = str(replay.resolve())
-    if start_url:
-        overrides["GOVCRAWLER_START_URL"] = start_url
-    if max_runtime:
-        overrides["CLOSESPIDER_TIMEOUT"] = max_runtime
     lock = lock_path(database, lock_dir=defaults.GOVCRAWLER_LOCK_DIR)
-    if redis_url:
-        worker = distributed_worker(redis_url, worker_id)
+    if worker:
         overrides |= {"GOVCRAWLER_REDIS_URL": redis_url, "GOVCRAWLER_WORKER_ID": worker}
         lock = lock_path(database, worker, defaults.GOVCRAWLER_LOCK_DIR)
+    arguments = {"start_url": start_url} if start_url else {}
     try:
         with ArchiveLock(lock):
-            result = run_crawl(overrides, log_file)
+            results = run_crawls(names, overrides, arguments, log_file, max_runtime)
     except ArchiveLocked as error:
         click.echo(f"govcrawler: {error}", err=True)
         sys.exit(EXIT_LOCKED)
-    if not quiet or result.exit_status:
-        click.echo(result.summary(describe_database(database)))
-    for problem in result.problems:
-        click.echo(f"PROBLEM: {problem}", err=True)
-    if result.exit_status == EXIT_CRAWL_FAILED:
-        click.echo(f"crawl stopped early: {result.finish_reason}", err=True)
-    sys.exit(result.exit_status)
+    echo_results(results, describe_database(database), quiet)
+    sys.exit(worst_status([result.exit_status for result in results]))
+
+
+def echo_results(results: list[CrawlResult], where: str, quiet: bool) -> None:
+    """Each spider's summary (with `quiet`, only those of unhealthy runs), then its problems
+    on stderr, each ending in the spider's name."""
+    shown = [result for result in results if not quiet or result.exit_status]
+    if shown:
+        click.echo(f"archive: {where}")
+        click.echo("\n\n".join(result.summary() for result in shown))
+    for result in results:
+        for problem in result.problems:
+            click.echo(f"PROBLEM: {problem} [{result.spider}]", err=True)
+        if result.exit_status == EXIT_CRAWL_FAILED:
+            reason = result.error or result.finish_reason
+            click.echo(f"crawl stopped early: {reason} [{result.spider}]", err=True)
+
+
+# The order in which a spider's exit status wins over another's: the first one that needs the
+# operator most (another crawl running, the site blocking us, the site changed, the archive
+# failing), then a bad argument, then success.
+STATUS_ORDER = (EXIT_LOCKED, EXIT_BLOCKED, EXIT_HEALTH, EXIT_CRAWL_FAILED, EXIT_USAGE, EXIT_OK)
+
+
+def worst_status(statuses: list[int]) -> int:
+    """The status that wins among the spiders' (`STATUS_ORDER`; one it does not know wins
+    over all); 0 when there are none."""
+    if not statuses:
+        return EXIT_OK
+    rank = {status: place for place, status in enumerate(STATUS_ORDER)}
+    return min(statuses, key=lambda status: rank.get(status, -1))
+
+
+def chosen_spiders(picked: tuple[str, ...], start_url: str | None) -> list[str]:
+    """The spiders to crawl with, in order, once their start pages and scopes are sound."""
+    from govcrawler.cli.runner import crawl_settings, spider_classes
+    from govcrawler.spiders.site import SiteSpider
+
+    settings = crawl_settings({})
+    known = spider_classes(settings)
+    unknown = [name for name in picked if name not in known]
+    if unknown or not known:
+        raise click.ClickException(
+            f"no spider named {unknown[0]!r}; the spiders are: {', '.join(known)}"
+            if unknown
+            else "no spiders: SPIDER_MODULES names none"
+        )
+    names = list(dict.fromkeys(picked)) or list(known)
+    one_spider = "--start-url" if start_url else None
+    if not one_spider and defaults.GOVCRAWLER_START_URL:
+        one_spider = "GOVCRAWLER_START_URL"
+    if one_spider and len(names) > 1:
+        raise click.ClickException(
+            f"{one_spider} is the start page of one spider: pick it with --spider NAME "
+            f"(the spiders are: {', '.join(names)})"
+        )
+    arguments = {"start_url": start_url} if start_url else {}
+    for name in names:
+        spider = known[name]
+        try:
+            if issubclass(spider, SiteSpider):
+                spider.configured(settings, arguments)
+        except ValueError as error:
+            raise click.ClickException(f"{name}: {error}") from None
+    return names
 
 
 def check_delay(value: str) -> None:
@@ -183,18 +261,20 @@ def parse_duration(value: str | None) -> int | None:
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most runs shown."
 )
+@click.option("--spider", metavar="NAME", default=None, help="Only the runs of this spider.")
 @json_option
 @database_option
 @one_line_errors
-def runs(limit: int, as_json: bool, database: str) -> None:
-    """List the latest crawl runs: when, how they ended, what they did, what was wrong.
+def runs(limit: int, spider: str | None, as_json: bool, database: str) -> None:
+    """List the latest crawl runs, one per spider crawled: which spider, when, how they ended,
+    what they did, what was wrong.
 
     Example: govcrawler runs --limit 5
     """
     from storage.runs import recent_runs
 
     with archive_session(database) as session:
-        latest = recent_runs(session, limit)
+        latest = recent_runs(session, limit, spider)
     if as_json:
         echo_json([run_summary(run) for run in latest])
         return

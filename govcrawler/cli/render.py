@@ -90,6 +90,7 @@ def stats_text(counts: read.ArchiveStats, where: str) -> str:
 
 _RUN_FIELDS = (
     "id",
+    "spider",
     "started_at",
     "finished_at",
     "outcome",
@@ -114,9 +115,10 @@ def run_summary(run: storage.CrawlRun) -> dict[str, Any]:
 
 def runs_text(runs: list[storage.CrawlRun]) -> str:
     """One line per run, newest first, and its problems indented below it."""
+    width = max(len("spider"), *(len(run.spider) for run in runs))
     lines = [
-        "  id  started (UTC)        took    outcome         exit  requests  new  versions"
-        "  withdrawn  blocked"
+        f"  id  {'spider':<{width}}  started (UTC)        took    outcome         exit"
+        "  requests  new  versions  withdrawn  blocked"
     ]
     for run in runs:
         took = (
@@ -124,7 +126,7 @@ def runs_text(runs: list[storage.CrawlRun]) -> str:
         )
         mode = " full" if run.full else " recovery" if run.recovery else ""
         lines.append(
-            f"{run.id:>4}  {run.started_at:%Y-%m-%d %H:%M:%S}  {took:>6}  "
+            f"{run.id:>4}  {run.spider:<{width}}  {run.started_at:%Y-%m-%d %H:%M:%S}  {took:>6}  "
             f"{run.outcome + mode:<15} {run.exit_status if run.exit_status is not None else '-':>4}"
             f"  {run.requests:>8}  {run.new_articles:>3}  {run.new_versions:>8}"
             f"  {run.withdrawn:>9}  {run.blocked:>7}"

@@ -1,17 +1,27 @@
-"""Running the spider in-process and reading what it did from its stats."""
+"""Running the spiders in-process, one after the other, and reading what each did from its
+stats."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.reactor import install_reactor
+from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from govcrawler.cli import logs
-from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
+from govcrawler.exceptions import BadSetting
+
+logger = logging.getLogger(__name__)
 
 _OUTCOMES = (
     "new",
@@ -22,6 +32,7 @@ _OUTCOMES = (
     "near_duplicate",
     "withdrawn",
 )
+EXIT_FAILED = 3  # what a spider that could not run at all ends with
 
 
 def crawl_settings(overrides: dict[str, Any]) -> Settings:
@@ -36,19 +47,91 @@ def crawl_settings(overrides: dict[str, Any]) -> Settings:
     return settings
 
 
-def run_crawl(overrides: dict[str, Any], log_file: Path | None = None) -> CrawlResult:
-    """Crawl once, blocking until done; the crawl's stats come back in a `CrawlResult`.
+def spider_classes(settings: Settings) -> dict[str, type]:
+    """Every spider of `SPIDER_MODULES`, by name, in name order (the order they crawl in)."""
+    loader = get_spider_loader(settings)
+    return {name: loader.load(name) for name in sorted(loader.list())}
 
-    With `log_file`, the log goes there (rotated at 10 MB, 5 files kept) instead of stderr
-    (`govcrawler.cli.logs`).
+
+def run_crawls(
+    names: Sequence[str],
+    overrides: dict[str, Any],
+    spider_args: dict[str, str] | None = None,
+    log_file: Path | None = None,
+    max_runtime: int | None = None,
+) -> list[CrawlResult]:
+    """Crawl with each spider in turn in one process (Twisted's reactor runs once), blocking
+    until all are done; each spider's stats come back in its `CrawlResult`.
+
+    A spider that fails to run is a result with its error, and the next one runs. A shutdown
+    (SIGINT/SIGTERM) or the end of `max_runtime` (seconds, for all of them together) starts no
+    further spider. With `log_file`, the log goes there (rotated at 10 MB, 5 files kept)
+    instead of stderr.
     """
     settings = crawl_settings(overrides)
     logs.install(settings, log_file)
+    # Installed first, so that a spider failing before its crawler installs it stops no other.
+    install_reactor(settings["TWISTED_REACTOR"], settings["ASYNCIO_EVENT_LOOP"])
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(OpenGovernanceSpider)
-    crawl_and_wait(process, crawler)
-    assert crawler.stats is not None
-    return CrawlResult(dict(crawler.stats.get_stats()))
+    deadline = time.monotonic() + max_runtime if max_runtime else None
+    results: list[CrawlResult] = []
+
+    failures: list[Failure] = []
+
+    def chain() -> None:
+        crawls = _one_after_another(process, names, spider_args or {}, deadline, results)
+        defer.Deferred.fromCoroutine(crawls).addErrback(failures.append).addBoth(_stop_reactor)
+
+    from twisted.internet import reactor
+
+    reactor.callWhenRunning(chain)
+    process.start(stop_after_crawl=False)
+    if failures:  # a setting of the whole crawl that cannot work: no spider may run
+        failures[0].raiseException()
+    return results
+
+
+async def _one_after_another(
+    process: CrawlerProcess,
+    names: Sequence[str],
+    spider_args: dict[str, str],
+    deadline: float | None,
+    results: list[CrawlResult],
+) -> None:
+    for name in names:
+        left = None if deadline is None else deadline - time.monotonic()
+        stopped = any(result.finish_reason == "shutdown" for result in results)
+        if stopped or (left is not None and left <= 0):
+            why = "the crawl was shut down" if stopped else "the --max-runtime was used up"
+            results.append(CrawlResult(name, {}, not_started=why))
+            continue
+        crawler = process.create_crawler(name)
+        if left is not None:
+            crawler.settings.set("CLOSESPIDER_TIMEOUT", left, priority="cmdline")
+        try:
+            await process.crawl(crawler, **spider_args)
+        except BadSetting:  # the same for every spider (a mistyped replay directory): fail closed
+            raise
+        except Exception as error:  # one spider's failure must not stop the others
+            logger.error("spider %s could not run: %s: %s", name, type(error).__name__, error)
+            logger.debug("spider %s could not run", name, exc_info=True)
+            results.append(CrawlResult(name, _stats(crawler), f"{type(error).__name__}: {error}"))
+            continue
+        results.append(CrawlResult(name, _stats(crawler)))
+
+
+def _stats(crawler: Crawler) -> dict[str, Any]:
+    stats = crawler._stats  # None when the crawl failed before it had any
+    return dict(stats.get_stats()) if stats is not None else {}
+
+
+def _stop_reactor(result: Any) -> Any:
+    from twisted.internet import reactor
+    from twisted.internet.error import ReactorNotRunning
+
+    with contextlib.suppress(ReactorNotRunning):  # a second SIGINT stopped it already
+        reactor.stop()  # type: ignore[misc]
+    return result
 
 
 def crawl_and_wait(process: CrawlerProcess, crawler: Crawler, **kwargs: Any) -> None:
@@ -63,7 +146,10 @@ def crawl_and_wait(process: CrawlerProcess, crawler: Crawler, **kwargs: Any) -> 
 
 @dataclass(frozen=True)
 class CrawlResult:
+    spider: str
     stats: dict[str, Any]
+    error: str | None = None  # why the spider could not run at all
+    not_started: str | None = None  # why it was not started (a shutdown, the runtime used up)
 
     @property
     def finish_reason(self) -> str:
@@ -71,8 +157,11 @@ class CrawlResult:
 
     @property
     def exit_status(self) -> int:
-        """The run's verdict (see `govcrawler.runs.health` and `govcrawler.runs.records`)."""
-        return int(self.stats.get("govcrawler/run/exit_status", 3))
+        """The run's verdict (see `govcrawler.runs.health` and `govcrawler.runs.records`);
+        0 for a spider not started, as for one stopped by a shutdown or the runtime."""
+        if self.not_started is not None:
+            return 0
+        return int(self.stats.get("govcrawler/run/exit_status", EXIT_FAILED))
 
     @property
     def problems(self) -> list[str]:
@@ -88,8 +177,13 @@ class CrawlResult:
             if key.startswith(prefix)
         }
 
-    def summary(self, where: str) -> str:
-        """A few lines for the operator: what was fetched, stored and dropped, and where."""
+    def summary(self) -> str:
+        """A few lines for the operator, headed by the spider: what was fetched, stored and
+        dropped."""
+        if self.error is not None:
+            return f"spider: {self.spider}\ncould not run: {self.error}"
+        if self.not_started is not None:
+            return f"spider: {self.spider}\nnot started: {self.not_started}"
         statuses = self.with_prefix("downloader/response_status_count/")
         archived = self.with_prefix("govcrawler/archive/")
         dropped = self.with_prefix("govcrawler/dropped/") | {
@@ -102,7 +196,7 @@ class CrawlResult:
             "offsite/filtered"
         )
         lines = [
-            f"archive: {where}",
+            f"spider: {self.spider}",
             f"pages fetched: {self.count('downloader/response_count')} "
             f"({_pairs(statuses) or 'none'})",
             "articles: " + ", ".join(f"{archived.get(o, 0)} {o}" for o in _OUTCOMES),

@@ -53,7 +53,7 @@ PRIORITY = "spider"
 
 def archive_plan(settings: BaseSettings, spider: str) -> CrawlPlan:
     """What the archive knows, for this worker (each worker reads it itself)."""
-    return load_plan(settings)
+    return load_plan(settings, spider)
 
 
 class DistributedAddon:

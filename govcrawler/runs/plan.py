@@ -11,8 +11,9 @@ archive (`storage`), and this one only reads.
   down is seen as withdrawn.
 - `full`: everything is fetched, known or not.
 - `walk_all_pages`: every page of every list is read. True for `--full`, and when the previous
-  run did not go through the whole section (it crashed, timed out or was interrupted): what it
-  had committed is whole, but pages it never reached may hold articles the archive lacks.
+  run of the same spider did not go through the whole section (it crashed, timed out or was
+  interrupted): what it had committed is whole, but pages it never reached may hold articles
+  the archive lacks.
 """
 
 from __future__ import annotations
@@ -79,8 +80,12 @@ class CrawlPlan:
         return self.schedule[-1][1]
 
 
-def load_plan(settings: Any, now: datetime | None = None) -> CrawlPlan:
-    """The plan for this run, read from the archive named by the crawl's settings."""
+def load_plan(settings: Any, spider: str, now: datetime | None = None) -> CrawlPlan:
+    """The plan of a run of `spider`, read from the archive named by the crawl's settings.
+
+    The known URLs are the archive's (an article is one article whichever spider found it; a
+    spider asks only about URLs of its own scope); recovery looks at this spider's runs only.
+    """
     schedule = [
         (None if max_age is None else int(max_age), int(days))
         for max_age, days in settings.getlist("GOVCRAWLER_REVISIT_SCHEDULE")
@@ -93,7 +98,7 @@ def load_plan(settings: Any, now: datetime | None = None) -> CrawlPlan:
                 schedule=schedule,
                 now=now or datetime.now(UTC),
                 full=settings.getbool("GOVCRAWLER_FULL"),
-                recovering=needs_recovery(session, os.getpid(), socket.gethostname()),
+                recovering=needs_recovery(session, spider, os.getpid(), socket.gethostname()),
             )
     finally:
         engine.dispose()

@@ -1,9 +1,11 @@
 """Run records: every crawl opens a row in `crawl_run` and closes it with what it did.
 
-At the start, runs of this host left `running` by a dead process are closed as `crashed`. At
-the end, the run's stats are checked against the previous complete runs (`govcrawler.runs.health`),
-and the outcome, exit status, counts and problems are written. The stats carry the verdict
-back to the command line: `govcrawler/run/exit_status` and `govcrawler/run/problems`.
+A run is one spider's (`crawl_run.spider`). At the start, runs of this host left `running` by
+a dead process are closed as `crashed`. At the end, the run's stats are checked against the
+previous complete runs of the same spider (`govcrawler.runs.health`): another spider's columns
+and fields are not this one's. The outcome, exit status, counts and problems are written. The
+stats carry the verdict back to the command line: `govcrawler/run/exit_status` and
+`govcrawler/run/problems`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from scrapy.exceptions import NotConfigured
 
 import storage
 from govcrawler.runs.health import Thresholds, check_run, exit_status
-from storage.runs import RunReport, close_dead_runs, finish_run, recent_runs, start_run
+from storage.runs import (
+    RunReport,
+    close_dead_runs,
+    finish_run,
+    needs_recovery,
+    recent_runs,
+    start_run,
+)
 
 if TYPE_CHECKING:
     from typing import Self
@@ -36,7 +45,8 @@ OUTCOMES = {
     "shutdown": "interrupted",
     "archive_error": "failed",
     "blocked": "blocked",
-    "redis_error": "failed",  # a distributed worker lost its Redis (govcrawler/distributed.py)
+    "redis_error": "failed",  # a distributed worker lost its Redis (govcrawler/distributed/)
+    "start_error": "failed",  # the spider could not start (a start URL off the site, say)
 }
 EXIT_FAILED = 3  # the run could not do its work (e.g. the archive could not be written)
 _KEPT_STATS = ("downloader/", "govcrawler/", "item_", "finish_reason", "elapsed_time_seconds")
@@ -68,11 +78,12 @@ class RunRecorder:
                     logger.warning("runs %s had died without closing: marked crashed", crashed)
                 run = start_run(
                     session,
+                    spider.name,
                     now,
                     os.getpid(),
                     self.host,
                     full=self.crawler.settings.getbool("GOVCRAWLER_FULL"),
-                    recovery=bool(crashed),
+                    recovery=needs_recovery(session, spider.name, os.getpid(), self.host),
                 )
                 self.run_id = run.id
         finally:
@@ -87,7 +98,7 @@ class RunRecorder:
             with storage.session_factory(engine).begin() as session:
                 previous = [
                     run.stats
-                    for run in recent_runs(session, 10)
+                    for run in recent_runs(session, 10, spider.name)
                     if run.id != self.run_id and run.outcome in ("finished", "failed_health")
                 ]
                 report = self._report(stats, previous, reason, _recovering(spider))

@@ -1,0 +1,1 @@
+"""Toy spiders for the tests: a second source is one module and a setting (SPIDER_MODULES)."""
