@@ -276,6 +276,7 @@ def test_crawl_runs_every_spider_with_one_summary_each_and_runs_names_them(
     assert [run["spider"] for run in only] == [TOY]
 
 
+@pytest.mark.slow
 def test_a_crash_of_the_toy_neither_recovers_nor_judges_the_english_spider(
     two_sources, tmp_path: Path
 ) -> None:
@@ -308,6 +309,7 @@ def test_a_crash_of_the_toy_neither_recovers_nor_judges_the_english_spider(
     assert run_rows(database)[-1][:4] == (TOY, "finished", 0, 1)  # the toy's own crash
 
 
+@pytest.mark.slow
 def test_a_spider_that_cannot_start_stops_no_other(two_sources, tmp_path: Path) -> None:
     site, _, _ = two_sources
     database = tmp_path / "archive.sqlite3"
@@ -327,6 +329,7 @@ def test_a_spider_that_cannot_start_stops_no_other(two_sources, tmp_path: Path) 
     assert [row[:3] for row in run_rows(database)] == [(TOY, "finished", 0)]
 
 
+@pytest.mark.slow
 def test_max_runtime_is_for_all_spiders_together(two_sources, tmp_path: Path) -> None:
     site, _, _ = two_sources
     database = tmp_path / "archive.sqlite3"
