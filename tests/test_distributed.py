@@ -372,6 +372,7 @@ def test_an_unusable_redis_is_one_line_and_status_1(tmp_path: Path, url: str, me
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # no archive file left behind
 
 
 @pytest.mark.slow

@@ -100,7 +100,8 @@ def test_an_unreachable_site_under_the_cron_line_exits_4_with_a_problem(tmp_path
     assert "pages fetched: 0" in result.stdout  # the summary comes with the problem
     run = last_run(tmp_path)
     assert (run["outcome"], run["exit_status"]) == ("failed_health", EXIT_HEALTH)
-    assert run["problems"] == [result.stderr.splitlines()[-1].removeprefix("PROBLEM: ")]
+    printed = result.stderr.splitlines()[-1].removeprefix("PROBLEM: ")
+    assert run["problems"] == [printed.removesuffix(" [sc_open_governance]")]
     assert "Traceback" in log.read_text(encoding="utf-8")  # the detail stays in the file
 
 
