@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 PACE_MIDDLEWARE_ORDER = 950  # last before the download: the wait ends as the request leaves
+WORKER_CONCURRENCY = 2  # requests a worker holds at once (see _configure)
 MEMBERSHIP_ORDER = -1  # before the run recorder (0): it reads the job's summed counts
 # "spider" priority: above the project's settings.py, below `-s` on the command line.
 PRIORITY = "spider"
@@ -110,6 +111,11 @@ class DistributedAddon:
         # A worker that closes leaves the queue and fingerprints to the others; the job's
         # end deletes them (`jobs.leave`).
         settings.set("SCHEDULER_PERSIST", True, PRIORITY)
+        # The engine takes requests from the scheduler while the downloader has room: with
+        # Scrapy's 8, one worker would pull most of the shared queue into its own downloader
+        # (waiting there for the site's pace) and leave the others idle. Two: one fetching,
+        # one waiting for its slot; the rest stays in Redis for any worker.
+        settings.set("CONCURRENT_REQUESTS", WORKER_CONCURRENCY, PRIORITY)
         settings.set("GOVCRAWLER_FULL", job.full, "cmdline")  # the job's, for the run record
         settings.set_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", GlobalPaceMiddleware, PACE_MIDDLEWARE_ORDER
