@@ -119,6 +119,7 @@ API_PAGE = (
 ).read_bytes()
 API_HEADERS = {"Content-Type": "application/json;charset=UTF-8", "Vary": "Origin"}
 # Spelled with spaces and its own key order, as a developer types it.
+REFERER = SITE + "/10462/c103041/newzfwj.shtml"
 QUERY = '{"pageNum": 1, "pageSize": 10, "channelId": ["973183bdfdc94e9c9060f0707db6dd47"]}'
 
 
@@ -392,7 +393,7 @@ def recorded_posts(
     env = {**os.environ, "GOVCRAWLER_GATEWAY": local_site.origin}
     env.pop("GOVCRAWLER_REPLAY_DIR", None)
     command = [*frozen_cli, "fixtures", "record", "--into", "site", "--delay", "0"]
-    command += ["--post", "@query.json", SITE + API, SITE + API_MOVED]
+    command += ["--post", "@query.json", "--referer", REFERER, SITE + API, SITE + API_MOVED]
     done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     return folder / "site", done
@@ -409,6 +410,9 @@ def test_a_recorded_post_replays_byte_for_byte_with_its_status_and_headers(
     for _, _, headers in local_site.posts:
         assert headers["Content-Type"] == "application/json"
         assert headers["User-Agent"] == project.USER_AGENT
+    # The page's own Referer on each URL's request; the 307's hop names the URL it came from.
+    referers = [headers.get("Referer") for _, _, headers in local_site.posts]
+    assert referers == [REFERER, REFERER, SITE + API_MOVED]
     page = replay_path(root, SITE + API, "POST", QUERY.encode())
     assert page is not None and page.read_bytes() == API_PAGE
     sidecar = read_sidecar(page)

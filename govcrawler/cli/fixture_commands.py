@@ -82,23 +82,28 @@ def fixtures() -> None:
     callback=json_body,
     help="POST this JSON body (or @FILE) to each URL instead of a GET (the list API).",
 )
+@click.option("--referer", metavar="URL", help="The Referer header of each URL's request.")
 @fixture_errors
-def fixtures_record(urls: tuple[str, ...], into: Path, delay: float, post: bytes | None) -> None:
+def fixtures_record(
+    urls: tuple[str, ...], into: Path, delay: float, post: bytes | None, referer: str | None
+) -> None:
     """Fetch pages of www.sc.gov.cn as the crawler does; save them as fixtures.
 
     Into DIR/<host>/<path>, the replay layout: the bytes as received (decompressed:
     Content-Encoding and Content-Length are not kept), and <file>.meta.json: status,
     headers, final URL, fetch time. Redirects are saved hop by hop. robots.txt is obeyed.
     With --post (Content-Type: application/json) the answer is saved as
-    <path>.POST-<digest of the body>, the request in its sidecar.
+    <path>.POST-<digest of the body>, the request in its sidecar (headers such as
+    --referer are sent, not part of the file's name).
 
     Example: govcrawler fixtures record https://www.sc.gov.cn/10462/10758/10760/10765/2022/9/26/18e9f46a8996bdf07fa9667505648f34.shtml
 
-    Example: govcrawler fixtures record --post '{"pageNum":1,"pageSize":10}' https://www.sc.gov.cn/cms-scsrmzf/qryZFWJListByConditionsNew
+    The list API: --post @query.json --referer <its page> URL, where query.json holds
+    {"pageSize":10,"pageNum":1,"channelId":["..."]} (any key order or spacing).
     """
     from govcrawler.cli import fixtures as workflow
 
-    result = workflow.record(urls, into, delay, post)
+    result = workflow.record(urls, into, delay, post, referer)
     for page, saved in result.saved:
         click.echo(workflow.saved_line(page, saved))
     if len(result.failures) == 1:  # one clear line

@@ -127,16 +127,23 @@ class RecordSpider(scrapy.Spider):
     The first URL goes alone: Scrapy's RobotsTxtMiddleware (2.19) hands the parsed robots.txt
     to only one of the requests waiting for it, so the others go once it is parsed. With
     `post`, each URL is sent that JSON body; a 307 or 308 repeats it, other redirects GET.
+    `referer` is sent with each URL's first request (the list API wants its page's).
     """
 
     name = "fixtures_record"
 
-    def __init__(self, urls: Sequence[str], post: bytes | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        urls: Sequence[str],
+        post: bytes | None = None,
+        referer: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.chains: dict[str, list[SavedResponse]] = {url: [] for url in urls}
         self.waiting = list(urls[1:])
         self.failures: list[str] = []
-        self.post = post
+        self.post, self.referer = post, referer
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in list(self.chains)[:1]:
@@ -144,11 +151,12 @@ class RecordSpider(scrapy.Spider):
 
     def _request(self, url: str, origin: str, post: bytes | None = None) -> scrapy.Request:
         meta = {"dont_redirect": True, "handle_httpstatus_all": True, "origin": origin}
-        request = scrapy.Request(url, self.parse, errback=self.failed, dont_filter=True, meta=meta)
-        if post is None:
-            return request
-        return request.replace(
-            method="POST", body=post, headers={"Content-Type": "application/json"}
+        headers = {"Referer": self.referer} if self.referer and url == origin else {}
+        if post is not None:
+            headers["Content-Type"] = "application/json"
+        method = "GET" if post is None else "POST"
+        return scrapy.Request(
+            url, self.parse, method, headers, post, errback=self.failed, dont_filter=True, meta=meta
         )
 
     def _release(self) -> list[scrapy.Request]:
@@ -193,10 +201,16 @@ def site_urls(urls: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(canonical for _, canonical in wanted if canonical))
 
 
-def record(urls: Iterable[str], root: Path, delay: float, post: bytes | None = None) -> Recording:
+def record(
+    urls: Iterable[str],
+    root: Path,
+    delay: float,
+    post: bytes | None = None,
+    referer: str | None = None,
+) -> Recording:
     """Fetch the pages with the crawler's settings (User-Agent, robots.txt, delay, gateway)
     and save each response, every redirect hop included, under `root`; with `post`, send
-    each URL a POST of that JSON body instead of a GET."""
+    each URL a POST of that JSON body instead of a GET (see `RecordSpider`)."""
     from scrapy.crawler import CrawlerProcess
 
     from govcrawler.cli import logs
@@ -217,7 +231,7 @@ def record(urls: Iterable[str], root: Path, delay: float, post: bytes | None = N
     logs.install(settings)  # one line per error on the terminal, never a traceback
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(RecordSpider)
-    crawl_and_wait(process, crawler, urls=wanted, post=post)
+    crawl_and_wait(process, crawler, urls=wanted, post=post, referer=referer)
     spider = crawler.spider
     assert isinstance(spider, RecordSpider)
     result = Recording(failures=list(spider.failures))
