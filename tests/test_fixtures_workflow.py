@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from scrapy import Request
+from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
 from govcrawler import settings as project
@@ -110,11 +111,32 @@ ROUTES = {
 }
 RECORDED = [UTF8_PAGE, GBK_PAGE, GBK_DECLARED, GZIPPED, MOVED, OFFSITE, MISSING, BROKEN]
 
+# The list API (SITE-ZH §1.1): answers POSTs only, by the page the JSON body asks for.
+API = "/cms-scsrmzf/qryZFWJListByConditionsNew"
+API_MOVED = "/cms-scsrmzf/qryZFWJListByConditions"  # 307 to API: the POST is repeated
+API_PAGE = (
+    SITE_COPY / "www.sc.gov.cn" / "cms-scsrmzf" / "qryZFWJListByConditionsNew.POST-3cb46323e488ac59"
+).read_bytes()
+API_HEADERS = {"Content-Type": "application/json;charset=UTF-8", "Vary": "Origin"}
+# Spelled with spaces and its own key order, as a developer types it.
+REFERER = SITE + "/10462/c103041/newzfwj.shtml"
+QUERY = '{"pageNum": 1, "pageSize": 10, "channelId": ["973183bdfdc94e9c9060f0707db6dd47"]}'
+
+
+def api_route(path: str, body: bytes) -> Route:
+    if path == API_MOVED:
+        return Route(307, {"Location": SITE + API}, b"")
+    if path != API:
+        return Route(404, {"Content-Type": "text/html"}, b"no")
+    page = json.loads(body).get("pageNum")
+    return Route(200, API_HEADERS, API_PAGE if page == 1 else b'{"results":[]}')
+
 
 @dataclass
 class LocalSite:
     origin: str
     requests: list[tuple[str, str]] = field(default_factory=list)  # (path, User-Agent)
+    posts: list[tuple[str, bytes, dict[str, str]]] = field(default_factory=list)  # path, body
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +146,14 @@ def local_site() -> Iterator[LocalSite]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             site.requests.append((self.path, self.headers.get("User-Agent", "")))
-            route = ROUTES.get(self.path, Route(404, {"Content-Type": "text/html"}, b"no"))
+            self.answer(ROUTES.get(self.path, Route(404, {"Content-Type": "text/html"}, b"no")))
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            site.posts.append((self.path, body, dict(self.headers.items())))
+            self.answer(api_route(self.path, body))
+
+        def answer(self, route: Route) -> None:
             self.send_response(route.status)
             for name, value in route.headers.items():
                 self.send_header(name, value)
@@ -310,6 +339,96 @@ def test_only_pages_of_the_site_are_recorded(url: str, tmp_path: Path) -> None:
         result.output.strip() == f"Error: only pages of www.sc.gov.cn can be recorded, not {url!r}"
     )
     assert not any(tmp_path.iterdir())
+
+
+# --- POST answers (the list API) ------------------------------------------------------------
+
+
+def replayed(root: Path, request: Request) -> Response:
+    handler = ReplayDownloadHandler(get_crawler(settings_dict={"GOVCRAWLER_REPLAY_DIR": str(root)}))
+    return asyncio.run(handler.download_request(request))
+
+
+def test_a_saved_post_answer_replays_beside_the_get_page(tmp_path: Path) -> None:
+    body = QUERY.encode()
+    answer = fixtures.SavedResponse(
+        SITE + API, SITE + API, 200, API_HEADERS, API_PAGE, FROZEN, "POST", body
+    )
+    page = fixtures.write_fixture(tmp_path, answer)
+    get = fixtures.write_fixture(
+        tmp_path, replace(answer, method="GET", request_body=b"", body=b"GET")
+    )
+    assert page.parent == get.parent and page.name.startswith(get.name + ".POST-")
+    assert read_sidecar(page)["request"] == {"method": "POST", "json": json.loads(QUERY)}
+    assert "request" not in read_sidecar(get)
+    canonical = json.dumps(json.loads(QUERY), sort_keys=True).encode()
+    response = replayed(tmp_path, Request(SITE + API, method="POST", body=canonical))
+    assert (response.status, response.body) == (200, API_PAGE)
+    assert response.headers["Vary"] == b"Origin"
+    assert replayed(tmp_path, Request(SITE + API)).body == b"GET"
+
+
+@pytest.mark.parametrize(
+    ("post", "error"),
+    [("{pageNum: 1}", "not JSON: "), ("@missing.json", "cannot read missing.json: ")],
+    ids=["not json", "no file"],
+)
+def test_a_post_body_that_cannot_be_sent_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, post: str, error: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ["fixtures", "record", "--into", "site", "--post", post, SITE + API]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert f"Invalid value for '--post': {error}" in result.output
+    assert sorted(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def recorded_posts(
+    frozen_cli: list[str], local_site: LocalSite, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    folder = tmp_path_factory.mktemp("posted")
+    (folder / "query.json").write_text(QUERY, encoding="utf-8")
+    env = {**os.environ, "GOVCRAWLER_GATEWAY": local_site.origin}
+    env.pop("GOVCRAWLER_REPLAY_DIR", None)
+    command = [*frozen_cli, "fixtures", "record", "--into", "site", "--delay", "0"]
+    command += ["--post", "@query.json", "--referer", REFERER, SITE + API, SITE + API_MOVED]
+    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return folder / "site", done
+
+
+@pytest.mark.slow
+def test_a_recorded_post_replays_byte_for_byte_with_its_status_and_headers(
+    recorded_posts: tuple[Path, subprocess.CompletedProcess[str]], local_site: LocalSite
+) -> None:
+    root, done = recorded_posts
+    sent = [(path, body) for path, body, _ in local_site.posts]
+    # Sent as given (never re-spelled); the 307 repeated the POST.
+    assert sent == [(API, QUERY.encode()), (API_MOVED, QUERY.encode()), (API, QUERY.encode())]
+    for _, _, headers in local_site.posts:
+        assert headers["Content-Type"] == "application/json"
+        assert headers["User-Agent"] == project.USER_AGENT
+    # The page's own Referer on each URL's request; the 307's hop names the URL it came from.
+    referers = [headers.get("Referer") for _, _, headers in local_site.posts]
+    assert referers == [REFERER, REFERER, SITE + API_MOVED]
+    page = replay_path(root, SITE + API, "POST", QUERY.encode())
+    assert page is not None and page.read_bytes() == API_PAGE
+    sidecar = read_sidecar(page)
+    assert sidecar["request"] == {"method": "POST", "json": json.loads(QUERY)}
+    assert sidecar["fetched_at"] == "2026-01-02T03:04:05+00:00"
+    # The same query spelled as the site's script would send it.
+    canonical = json.dumps(json.loads(QUERY), separators=(",", ":")).encode()
+    response = replayed(root, Request(SITE + API, method="POST", body=canonical))
+    assert (response.status, response.body) == (200, API_PAGE)
+    for name, value in API_HEADERS.items():
+        assert response.headers[name].decode() == value, name
+    moved = replayed(root, Request(SITE + API_MOVED, method="POST", body=canonical))
+    assert (moved.status, moved.headers["Location"].decode()) == (307, SITE + API)
+    assert replayed(root, Request(SITE + API)).status == 404  # no GET was recorded
+    assert len(done.stdout.splitlines()) == 3
+    assert str(page.relative_to(root.parent.resolve())) in done.stdout
 
 
 # --- from the archive ---------------------------------------------------------------------

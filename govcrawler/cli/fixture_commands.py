@@ -5,6 +5,7 @@ The logic is in `govcrawler.cli.fixtures` (which imports Scrapy: loaded only whe
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,24 @@ def fixture_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def json_body(ctx: click.Context, param: click.Parameter, value: str | None) -> bytes | None:
+    """`--post`: JSON text, or `@FILE` holding it; the bytes are sent as given."""
+    if value is None:
+        return None
+    if value.startswith("@"):
+        try:
+            body = Path(value[1:]).read_bytes()
+        except OSError as error:
+            raise click.BadParameter(f"cannot read {value[1:]}: {error.strerror}") from error
+    else:
+        body = value.encode("utf-8")
+    try:
+        json.loads(body)
+    except ValueError as error:
+        raise click.BadParameter(f"not JSON: {error}") from error
+    return body
+
+
 @main.group()
 def fixtures() -> None:
     """Turn pages of the site into test fixtures; keep their expected outputs."""
@@ -57,19 +76,34 @@ def fixtures() -> None:
     show_default=True,
     help="Seconds between requests to the site (AutoThrottle may stretch it).",
 )
+@click.option(
+    "--post",
+    metavar="JSON",
+    callback=json_body,
+    help="POST this JSON body (or @FILE) to each URL instead of a GET (the list API).",
+)
+@click.option("--referer", metavar="URL", help="The Referer header of each URL's request.")
 @fixture_errors
-def fixtures_record(urls: tuple[str, ...], into: Path, delay: float) -> None:
+def fixtures_record(
+    urls: tuple[str, ...], into: Path, delay: float, post: bytes | None, referer: str | None
+) -> None:
     """Fetch pages of www.sc.gov.cn as the crawler does; save them as fixtures.
 
     Into DIR/<host>/<path>, the replay layout: the bytes as received (decompressed:
     Content-Encoding and Content-Length are not kept), and <file>.meta.json: status,
     headers, final URL, fetch time. Redirects are saved hop by hop. robots.txt is obeyed.
+    With --post (Content-Type: application/json) the answer is saved as
+    <path>.POST-<digest of the body>, the request in its sidecar (headers such as
+    --referer are sent, not part of the file's name).
 
     Example: govcrawler fixtures record https://www.sc.gov.cn/10462/10758/10760/10765/2022/9/26/18e9f46a8996bdf07fa9667505648f34.shtml
+
+    The list API: --post @query.json --referer <its page> URL, where query.json holds
+    {"pageSize":10,"pageNum":1,"channelId":["..."]} (any key order or spacing).
     """
     from govcrawler.cli import fixtures as workflow
 
-    result = workflow.record(urls, into, delay)
+    result = workflow.record(urls, into, delay, post, referer)
     for page, saved in result.saved:
         click.echo(workflow.saved_line(page, saved))
     if len(result.failures) == 1:  # one clear line

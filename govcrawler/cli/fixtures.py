@@ -7,7 +7,8 @@
 with status, headers, requested and final URL, fetch time (UTC). Scrapy has already decompressed
 a gzip or deflate body, so the file holds the payload, and `Content-Encoding`, `Content-Length`
 and hop-by-hop headers are not saved (they describe the transfer, not the saved bytes). A
-redirect is saved hop by hop, so a replay of the copy redirects as the site did.
+redirect is saved hop by hop, so a replay of the copy redirects as the site did. A POST (the
+list API) is saved under its method, URL and body digest, the request in its sidecar.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
-from govcrawler.crawl.replay import META_SUFFIX, RESERVED_SUFFIXES, read_sidecar
+from govcrawler.crawl.replay import (
+    META_SUFFIX,
+    RESERVED_SUFFIXES,
+    read_sidecar,
+    request_suffix,
+    saved_request,
+)
 from govcrawler.exceptions import ExtractionError, FixtureError
 from govcrawler.extract.article import article_from_page
 from govcrawler.extract.encoding import page_text
@@ -53,16 +60,21 @@ class SavedResponse:
     headers: dict[str, str]
     body: bytes
     fetched_at: datetime  # aware
+    method: str = "GET"
+    request_body: bytes = b""
 
     def sidecar(self) -> dict[str, Any]:
         """The `<file>.meta.json` of the page (replay reads its status and headers)."""
-        return {
+        data = {
             "status": self.status,
             "headers": self.headers,
             "url": self.url,
             "final_url": self.final_url,
             "fetched_at": self.fetched_at.astimezone(UTC).isoformat(),
         }
+        if request_suffix(self.method, self.request_body):
+            data["request"] = saved_request(self.method, self.request_body)
+        return data
 
 
 def saved_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -70,8 +82,8 @@ def saved_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {name: value for name, value in headers if name.lower() not in UNSAVED_HEADERS}
 
 
-def fixture_file(root: Path, url: str) -> Path:
-    """Where `url` lives under `root`: the file `govcrawler.crawl.replay.replay_path` reads."""
+def fixture_file(root: Path, url: str, method: str = "GET", body: bytes = b"") -> Path:
+    """Where the answer to `method url` lives under `root`: the file `replay_path` reads."""
     parts = urlsplit(url)
     segments = [seg for seg in unquote(parts.path).split("/") if seg]
     unsafe = any(seg in (".", "..") or "\\" in seg or "\x00" in seg for seg in segments)
@@ -79,13 +91,15 @@ def fixture_file(root: Path, url: str) -> Path:
         raise FixtureError(f"cannot save {url} in the replay layout")
     base = root / parts.hostname.lower() / "/".join(segments)
     if parts.query:
-        return base.with_name(f"{base.name}?{parts.query}")
-    return base / "index.html" if parts.path.endswith("/") or not segments else base
+        base = base.with_name(f"{base.name}?{parts.query}")
+    elif parts.path.endswith("/") or not segments:
+        base = base / "index.html"
+    return base.with_name(base.name + request_suffix(method, body))
 
 
 def write_fixture(root: Path, saved: SavedResponse) -> Path:
     """Write the page's bytes and its sidecar under `root`; returns the page's file."""
-    page = fixture_file(root, saved.url)
+    page = fixture_file(root, saved.url, saved.method, saved.request_body)
     try:
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_bytes(saved.body)
@@ -111,28 +125,43 @@ class RecordSpider(scrapy.Spider):
     """Fetches each URL once; a redirect on the site is followed hop by hop, each hop kept.
 
     The first URL goes alone: Scrapy's RobotsTxtMiddleware (2.19) hands the parsed robots.txt
-    to only one of the requests waiting for it, so the others go once it is parsed.
+    to only one of the requests waiting for it, so the others go once it is parsed. With
+    `post`, each URL is sent that JSON body; a 307 or 308 repeats it, other redirects GET.
+    `referer` is sent with each URL's first request (the list API wants its page's).
     """
 
     name = "fixtures_record"
 
-    def __init__(self, urls: Sequence[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        urls: Sequence[str],
+        post: bytes | None = None,
+        referer: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.chains: dict[str, list[SavedResponse]] = {url: [] for url in urls}
         self.waiting = list(urls[1:])
         self.failures: list[str] = []
+        self.post, self.referer = post, referer
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in list(self.chains)[:1]:
-            yield self._request(url, origin=url)
+            yield self._request(url, origin=url, post=self.post)
 
-    def _request(self, url: str, origin: str) -> scrapy.Request:
+    def _request(self, url: str, origin: str, post: bytes | None = None) -> scrapy.Request:
         meta = {"dont_redirect": True, "handle_httpstatus_all": True, "origin": origin}
-        return scrapy.Request(url, self.parse, errback=self.failed, dont_filter=True, meta=meta)
+        headers = {"Referer": self.referer} if self.referer and url == origin else {}
+        if post is not None:
+            headers["Content-Type"] = "application/json"
+        method = "GET" if post is None else "POST"
+        return scrapy.Request(
+            url, self.parse, method, headers, post, errback=self.failed, dont_filter=True, meta=meta
+        )
 
     def _release(self) -> list[scrapy.Request]:
         waiting, self.waiting = self.waiting, []
-        return [self._request(url, origin=url) for url in waiting]
+        return [self._request(url, origin=url, post=self.post) for url in waiting]
 
     def parse(self, response: Response) -> list[scrapy.Request]:
         chain = self.chains[response.meta["origin"]]
@@ -141,7 +170,8 @@ class RecordSpider(scrapy.Spider):
         target = canonical_url(location.decode("latin-1"), response.url) if location else None
         hops_left = len(chain) <= self.settings.getint("REDIRECT_MAX_TIMES")
         if response.status in REDIRECTS and target and is_site_url(target) and hops_left:
-            return [self._request(target, origin=response.meta["origin"])]
+            post = self.post if response.status in (307, 308) else None
+            return [self._request(target, origin=response.meta["origin"], post=post)]
         return self._release()
 
     def failed(self, failure: Failure) -> list[scrapy.Request]:
@@ -156,7 +186,10 @@ def saved_response(response: Response) -> SavedResponse:
         for key, values in response.headers.items()
     )
     now = datetime.now(UTC)
-    return SavedResponse(response.url, response.url, response.status, headers, response.body, now)
+    request = response.request
+    method, sent = (request.method, request.body) if request is not None else ("GET", b"")
+    url, status, body = response.url, response.status, response.body
+    return SavedResponse(url, url, status, headers, body, now, method, sent)
 
 
 def site_urls(urls: Iterable[str]) -> list[str]:
@@ -168,9 +201,16 @@ def site_urls(urls: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(canonical for _, canonical in wanted if canonical))
 
 
-def record(urls: Iterable[str], root: Path, delay: float) -> Recording:
+def record(
+    urls: Iterable[str],
+    root: Path,
+    delay: float,
+    post: bytes | None = None,
+    referer: str | None = None,
+) -> Recording:
     """Fetch the pages with the crawler's settings (User-Agent, robots.txt, delay, gateway)
-    and save each response, every redirect hop included, under `root`."""
+    and save each response, every redirect hop included, under `root`; with `post`, send
+    each URL a POST of that JSON body instead of a GET (see `RecordSpider`)."""
     from scrapy.crawler import CrawlerProcess
 
     from govcrawler.cli import logs
@@ -191,7 +231,7 @@ def record(urls: Iterable[str], root: Path, delay: float) -> Recording:
     logs.install(settings)  # one line per error on the terminal, never a traceback
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(RecordSpider)
-    crawl_and_wait(process, crawler, urls=wanted)
+    crawl_and_wait(process, crawler, urls=wanted, post=post, referer=referer)
     spider = crawler.spider
     assert isinstance(spider, RecordSpider)
     result = Recording(failures=list(spider.failures))

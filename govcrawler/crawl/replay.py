@@ -7,6 +7,13 @@ honours (a saved ETag or Last-Modified answers a matching conditional request wi
 A URL with no file is a 404; a URL that would leave the root (`..`, encoded or not) is refused
 with a 400 and never read.
 
+A request that is not a plain GET (a POST, or any request with a body) is keyed by method, URL
+and body: its file is the GET file's name plus `.<METHOD>-<first 16 hex of sha256(body)>`
+(`qryZFWJListByConditionsNew.POST-1f0c…`), its sidecar as for a GET, with the request itself
+under `"request"` for a human to read. A GET never reads such a file, and a request with no
+file of its own is a 404 like any missing page: it never falls through to a GET file or to
+the network.
+
 Enable it with `GOVCRAWLER_REPLAY_DIR` (`govcrawler crawl --replay DIR`): the add-on swaps the
 http(s) download handlers and, since no real host is touched, drops the politeness delay. A
 directory that is set but cannot be read fails closed (`BadSetting`, before any request):
@@ -15,9 +22,11 @@ Scrapy would only log a disabled add-on and crawl the live site instead.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import re
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,8 +65,42 @@ _CONTENT_TYPES = {
 }
 
 
-def replay_path(root: Path, url: str) -> Path | None:
-    """The file holding `url` under `root`, or None if the copy has no such page."""
+# The name a keyed (non-GET) answer adds to the GET file's: a GET must never be served it.
+KEYED_NAME = re.compile(r"\.[A-Z]+-[0-9a-f]{16}$")
+
+
+def canonical_body(body: bytes) -> bytes:
+    """A JSON body spelled one way (sorted keys, no spaces); any other body as sent.
+
+    Key order and spacing are the encoder's choice (the site's script, our spider, a fixture
+    written by hand), not part of the query: two spellings of one query must name one file."""
+    try:
+        value = json.loads(body)
+    except ValueError:  # UnicodeDecodeError included: not JSON
+        return body
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def request_suffix(method: str, body: bytes = b"") -> str:
+    """What a request adds to its file's name: nothing for a GET without a body (the wget
+    file), else `.<METHOD>-<digest of the canonical body>`."""
+    method = method.upper()
+    if method == "GET" and not body:
+        return ""
+    return f".{method}-{hashlib.sha256(canonical_body(body)).hexdigest()[:16]}"
+
+
+def saved_request(method: str, body: bytes) -> dict[str, Any]:
+    """The sidecar's `"request"`: the method and body, JSON as JSON, else as text."""
+    try:
+        return {"method": method.upper(), "json": json.loads(body)}
+    except ValueError:
+        return {"method": method.upper(), "text": body.decode("utf-8", errors="replace")}
+
+
+def replay_path(root: Path, url: str, method: str = "GET", body: bytes = b"") -> Path | None:
+    """The file holding the answer to `method url` (with `body`) under `root`, or None if
+    the copy has no such page."""
     parts = urlsplit(url)
     segments = unquote(parts.path).split("/")
     if any(seg in (".", "..") or "\\" in seg or "\x00" in seg for seg in segments):
@@ -71,17 +114,24 @@ def replay_path(root: Path, url: str) -> Path | None:
         candidates = [base / "index.html", base / "index.shtml"]
     else:
         candidates = [base]
+    suffix = request_suffix(method, body)
+    candidates = [path.with_name(path.name + suffix) for path in candidates]
     resolved_root = root.resolve()
     for candidate in candidates:
         try:
             resolved = candidate.resolve()
             if not resolved.is_relative_to(resolved_root):
                 raise ReplayRefused(url)
-            if resolved.is_file() and not resolved.name.endswith(RESERVED_SUFFIXES):
+            if resolved.is_file() and _answers(resolved.name, suffix):
                 return resolved
         except OSError:  # a name too long for the file system, say: no such page
             continue
     return None
+
+
+def _answers(name: str, suffix: str) -> bool:
+    """A file of the copy is a page, not a sidecar; a GET's page is not a keyed answer."""
+    return not name.endswith(RESERVED_SUFFIXES) and (bool(suffix) or not KEYED_NAME.search(name))
 
 
 def read_sidecar(page: Path) -> dict[str, Any]:
@@ -126,13 +176,15 @@ class ReplayDownloadHandler(BaseDownloadHandler):
 
     def _serve(self, request: Request) -> Response:
         try:
-            path = replay_path(self.root, request.url)
+            path = replay_path(self.root, request.url, request.method, request.body)
         except ReplayRefused:
             logger.warning("replay refused a path outside the copy: %s", request.url)
             self.stats.inc_value("replay/refused")
             return self._response(request, 400, {}, b"")
         if path is None:
             self.stats.inc_value("replay/missing")
+            if request_suffix(request.method, request.body):
+                logger.debug("replay has no saved answer to %s %s", request.method, request.url)
             return self._response(request, 404, {"Content-Type": "text/html"}, b"")
         saved = read_sidecar(path)
         headers = {"Content-Type": _CONTENT_TYPES.get(path.suffix.lower(), "text/html")}
