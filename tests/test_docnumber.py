@@ -113,6 +113,14 @@ def test_years_phones_and_registrations_are_not_numbers(text):
     assert find_doc_numbers(text) == []
 
 
+def test_numbers_in_a_script_and_in_split_runs():
+    script = "var fileNum='川办发〔2021〕35号';document.write(fileNum);"
+    assert normalised_in(script) == ["川办发〔2021〕35号"]
+    runs = "川医保 规 〔 20 2 4 〕 2 号"  # inline runs joined with spaces
+    assert normalised_in(f"现将{runs}印发") == ["川医保规〔2024〕2号"]
+    assert normalised_in("文号：川办发〔2018〕67 号有效性：有效") == ["川办发〔2018〕67号"]
+
+
 def test_a_bracketless_number_counts_after_a_series_prefix():
     assert normalised_in("根据川办发201912号执行") == ["川办发〔2019〕12号"]
 
