@@ -12,6 +12,7 @@ from govcrawler.extract.validity import (
     VALIDITY_WORDS,
     epoch_date,
     normalise_validity,
+    validity_from_notice,
     validity_from_script,
 )
 
@@ -117,8 +118,25 @@ def test_the_fixed_offset_agrees_with_asia_shanghai(seconds):
     assert epoch_date(str(seconds)) == fixed
 
 
+@pytest.mark.parametrize(
+    ("notice", "expected"),
+    [
+        ("本文件已于2020年12月31日失效", ("失效", date(2020, 12, 31))),
+        ("该规范性文件自2019年6月1日起废止。", ("失效", date(2019, 6, 1))),
+        ("已 废 止", ("失效", None)),
+        ("本文件有效期至2025年12月31日", (None, None)),
+        ("本文件现行有效", ("有效", None)),
+        ("自2030年1月1日起施行（尚未施行）", ("尚未施行", date(2030, 1, 1))),
+        ("", (None, None)),
+    ],
+)
+def test_validity_from_the_red_notice(notice, expected):
+    assert validity_from_notice(notice) == expected
+
+
 @given(st.text())
 def test_arbitrary_input_never_raises(text):
+    validity_from_notice(text)
     normalise_validity(text)
     validity_from_script(text)
     epoch_date(text)

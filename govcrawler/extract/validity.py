@@ -13,6 +13,8 @@ import zoneinfo
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from types import MappingProxyType
 
+from govcrawler.extract.zhdates import date_from_text
+
 VALID, EXPIRED, NOT_YET = "有效", "失效", "尚未施行"
 # Every word seen on the site or its crawlers, to the three values www shows.
 VALIDITY_WORDS = MappingProxyType(
@@ -31,6 +33,8 @@ _EDGE_PUNCTUATION = " :：,，.。;；()（）[]【】\"'“”"
 _FILE_STATUS = re.compile(r"""\bfile_status\s*=\s*(['"])(.*?)\1""", re.DOTALL)
 _LOSETIME = re.compile(r"""\blosetime\s*=\s*(?:(['"])(.*?)\1|(\d+))""", re.DOTALL)
 _EPOCH = re.compile(r"\d{10}|\d{13}", re.ASCII)
+# A validity word inside a sentence (the old red notice); 有效期 is a period, not a status.
+_NOTICE_WORD = re.compile("尚未施行|已废止|废止|失效|现行有效|有效(?!期)")
 
 
 def _shanghai() -> tzinfo:
@@ -91,3 +95,17 @@ def epoch_date(value: str) -> date | None:
         return datetime.fromtimestamp(seconds, UTC).astimezone(SHANGHAI).date()
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def validity_from_notice(text: str) -> tuple[str | None, date | None]:
+    """(有效性, its date) from the old template's red notice (`本文件已于2020年12月31日失效`):
+    the first vocabulary word, normalised, and the first date; (None, None) without a word.
+
+    >>> validity_from_notice("该文件已于2020年12月31日废止")
+    ('失效', datetime.date(2020, 12, 31))
+    """
+    text = unicodedata.normalize("NFKC", text or "")
+    word = _NOTICE_WORD.search(_SPACES.sub("", text))
+    if word is None:
+        return None, None
+    return normalise_validity(word.group()), date_from_text(text)
