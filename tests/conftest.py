@@ -75,11 +75,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @dataclass(frozen=True)
 class FixturePage:
-    """An article page of the saved site and the extraction it must give."""
+    """A page of the saved site (an article, a document) and the extraction it must give."""
 
     path: Path
     url: str
     expected: dict
+
+    @property
+    def page_type(self) -> str:
+        return str(self.expected.get("page_type", "article"))
 
     @property
     def id(self) -> str:
@@ -96,13 +100,17 @@ class FixturePage:
         return text
 
 
-def fixture_pages() -> list[FixturePage]:
+def fixture_pages(page_type: str | None = "article") -> list[FixturePage]:
+    """The saved site's pages that have an expected output, of one page type (the
+    `"page_type"` of the file; articles' files carry none), or of every type with None."""
     UPDATE_EXPECTED.run()
     pages = []
     for expected_file in sorted(SITE_COPY.rglob("*.expected.json")):
         page = expected_file.with_name(expected_file.name.removesuffix(".expected.json"))
         url = "https://" + page.relative_to(SITE_COPY).as_posix()
-        pages.append(FixturePage(page, url, json.loads(expected_file.read_text("utf-8"))))
+        fixture = FixturePage(page, url, json.loads(expected_file.read_text("utf-8")))
+        if page_type is None or fixture.page_type == page_type:
+            pages.append(fixture)
     return pages
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +37,7 @@ from govcrawler.crawl.replay import (
 )
 from govcrawler.exceptions import ExtractionError, FixtureError
 from govcrawler.extract.article import article_from_page
+from govcrawler.extract.document import document_from_page
 from govcrawler.extract.encoding import page_text
 from govcrawler.extract.urls import HOST, canonical_url, is_site_url
 from storage import Capture, capture_body
@@ -324,11 +325,33 @@ def page_url(page: Path) -> str:
     return f"https://{HOST}/" + "/".join(parts[at + 1 :])
 
 
+# Each page type's extraction, as its expected output is written (`"page_type"` in the file;
+# articles' files carry none).
+EXTRACTORS: dict[str, Callable[[str, str], dict[str, Any]]] = {
+    "article": lambda html, url: article_from_page(html, url).as_json(),
+    "document": lambda html, url: document_from_page(html, url).as_json(),
+}
+
+
+def page_type(page: Path) -> str:
+    """The type its expected output names; a page without one is an article."""
+    target = expected_file(page)
+    try:
+        old = json.loads(target.read_text(encoding="utf-8")) if target.is_file() else {}
+    except ValueError:
+        old = {}
+    kind = old.get("page_type", "article") if isinstance(old, dict) else "article"
+    if kind not in EXTRACTORS:
+        raise FixtureError(f"{target}: unknown page_type {kind!r} (known: {', '.join(EXTRACTORS)})")
+    return str(kind)
+
+
 def extracted(page: Path) -> dict[str, Any]:
-    """The current extraction of a fixture page, as its expected output is written."""
+    """The current extraction of a fixture page by its page type's extractor."""
     headers = {k.lower(): v for k, v in (read_sidecar(page).get("headers") or {}).items()}
     text, _ = page_text(page.read_bytes(), headers.get("content-type"))
-    output: dict[str, Any] = json.loads(_dumps(article_from_page(text, page_url(page)).as_json()))
+    extract = EXTRACTORS[page_type(page)]
+    output: dict[str, Any] = json.loads(_dumps(extract(text, page_url(page))))
     return output
 
 
@@ -337,7 +360,7 @@ def expected_change(page: Path) -> ExpectedChange:
     try:
         new = extracted(page)
         before = target.read_text(encoding="utf-8") if target.is_file() else ""
-    except (ExtractionError, OSError, ValueError) as error:
+    except (ExtractionError, FixtureError, OSError, ValueError) as error:
         return ExpectedChange(page, error=f"{page}: {error}")
     try:
         old = json.loads(before) if before else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from govcrawler.extract.docnumber import DocNumber
+
 
 @dataclass(frozen=True)
 class Image:
@@ -53,3 +55,91 @@ class Article:
             "template": self.template,
             "extraction_path": self.extraction_path,
         }
+
+
+@dataclass(frozen=True)
+class DocumentAttachment:
+    name: str
+    url: str
+    extension: str | None
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """One 政务公开 document page as published: metadata, body without red-head lines."""
+
+    url: str
+    canonical_id: str
+    column_id: str | None
+    title: str
+    doc_number: DocNumber | None
+    fields: DocumentFields
+    body: tuple[str, ...]
+    column_path: tuple[str, ...]
+    attachments: tuple[DocumentAttachment, ...]
+    interpretations: tuple[Link, ...]
+    related: tuple[Link, ...]
+    meta: tuple[tuple[str, str], ...]
+    template: str
+    layout: str  # "a", "b", "c" (SITE-ZH §3.1) or "none"
+
+    def as_json(self) -> dict[str, object]:
+        """The JSON shape of the document fixtures' expected outputs."""
+        number = self.doc_number
+        return {
+            "page_type": "document",
+            "url": self.url,
+            "canonical_id": self.canonical_id,
+            "column_id": self.column_id,
+            "title": self.title,
+            "doc_number": None if number is None else _number_json(number),
+            **self.fields.as_json(),
+            "body": list(self.body),
+            "column_path": list(self.column_path),
+            "attachments": [
+                {"name": a.name, "url": a.url, "extension": a.extension} for a in self.attachments
+            ],
+            "interpretations": [{"title": k.title, "url": k.url} for k in self.interpretations],
+            "related": [{"title": k.title, "url": k.url} for k in self.related],
+            "meta": dict(self.meta),
+            "template": self.template,
+            "layout": self.layout,
+        }
+
+
+@dataclass(frozen=True)
+class DocumentFields:
+    """The metadata values of a document page, each None when the page gives none."""
+
+    index_number: str | None = None
+    doc_type: str | None = None
+    issuer: str | None = None
+    written_on: date | None = None
+    published_on: date | None = None
+    validity: str | None = None  # normalised (有效, 失效, 尚未施行, …)
+    validity_raw: str | None = None  # as published
+    validity_source: str | None = None  # "static", "script", "red_notice"
+    abolished_on: date | None = None
+    subject: str | None = None
+    source: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+
+
+def _number_json(number: DocNumber) -> dict[str, object]:
+    return {
+        "raw": number.raw,
+        "normalised": number.normalised,
+        "prefix": number.prefix,
+        "year": number.year,
+        "number": number.number,
+        "guessed_year": number.guessed_year,
+    }

@@ -113,6 +113,18 @@ _BOILERPLATE_RULES = [
     r"蜀icp备",
     r"川公网安备",
     r"(?:政府网站找错|我为政府网站找错)",
+    # Chinese footers, widgets and the gazette masthead (SITE-ZH §3.6)
+    rf"(?:主管单位|版权所有|ICP备案号|运行维护单位)\s*{_COLON}",
+    r"政府网站标识码",
+    r"川公安?网安?备",
+    r"(?:网站声明|网站地图|联系我们)\s*(?:\||$)",
+    rf"责任编辑\s*{_COLON}?",
+    r"扫一扫在手机(?:上)?打开当前页",
+    r"【\s*字体",
+    r"\[\s*(?:上一篇|下一篇)\s*\]",
+    rf"分享到\s*{_COLON}?",
+    r"(?:【?(?:打印|关闭)】?\s*)+$",
+    r"(?:全国统一刊号|国际标准刊号|主管主办|编辑出版|广告经营许可证号)",
     # navigation, language toggles, column label, widgets
     r"simp\.? chinese\b.*trad\.? chinese",
     r"(?:government\s+)?open governance\s*$",
