@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 
 from govcrawler.cli import logs
 from govcrawler.exceptions import BadSetting
+from govcrawler.runs.records import EXIT_FAILED  # also what a spider that could not run ends with
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ _OUTCOMES = (
     "near_duplicate",
     "withdrawn",
 )
-EXIT_FAILED = 3  # what a spider that could not run at all ends with
 
 
 def crawl_settings(overrides: dict[str, Any]) -> Settings:
