@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from govcrawler.extract.model import Article
+from govcrawler.extract.model import Article, Document
 
 
 @dataclass(frozen=True)
@@ -58,3 +58,11 @@ class ColumnLabel:
     column_id: str
     name: str
     list_url: str
+
+
+@dataclass
+class DocumentPage:
+    """An extracted 政务公开 document (SITE-ZH §3) and the response it came from."""
+
+    document: Document
+    fetch: Fetch

@@ -24,6 +24,7 @@ from storage.db import (
     session_factory,
     upgrade_archive,
 )
+from storage.documents import DocumentRecord
 from storage.exceptions import ArchiveError
 from storage.models import (
     Article,
@@ -49,6 +50,7 @@ __all__ = [
     "Capture",
     "CaptureRecord",
     "CrawlRun",
+    "DocumentRecord",
     "NearDuplicate",
     "NearDuplicateBand",
     "Outcome",

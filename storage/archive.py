@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from storage import neardup
+from storage.documents import DocumentRecord
 from storage.models import (
     Article,
     ArticleAlias,
@@ -66,6 +67,7 @@ class ArticleRecord:
     captions: list[str] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    document: DocumentRecord | None = None  # a 政务公开 document's metadata (storage.documents)
 
     # What the write path derives from the record, computed once, wherever it is first asked
     # for: a process that prepares records (the crawler's pool, B3's generator) can compute
