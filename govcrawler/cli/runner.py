@@ -210,9 +210,32 @@ class CrawlResult:
             f"offsite: {self.count('govcrawler/links/offsite')} links not followed, "
             f"{refused} requests refused",
             f"extraction: {_pairs(self.with_prefix('govcrawler/extraction/')) or 'none'}",
+            *self._document_lines(),
             f"finished: {self.finish_reason}",
         ]
         return "\n".join(lines)
+
+    def _document_lines(self) -> list[str]:
+        """What a spider of 政务公开 documents read: documents by metadata layout and by where
+        their validity came from, list pages by shape, the list API's answers."""
+        lines = []
+        if "govcrawler/coverage/documents" in self.stats:
+            lines += [
+                f"documents: {self.count('govcrawler/coverage/documents')} extracted; layout "
+                f"{_pairs(self.with_prefix('govcrawler/documents/layout/')) or 'none'}",
+                "validity from: "
+                + (_pairs(self.with_prefix("govcrawler/documents/validity_source/")) or "none"),
+                "metadata found: "
+                + (_pairs(self.with_prefix("govcrawler/coverage/document/")) or "none"),
+            ]
+        for label, prefix in (("lists by shape", "lists/shape/"), ("list API", "api/")):
+            counts = self.with_prefix("govcrawler/" + prefix)
+            if counts:
+                lines.append(f"{label}: {_pairs(counts)}")
+        sentinels = self.count("govcrawler/boilerplate/sentinel_in_body")
+        if sentinels:
+            lines.append(f"boilerplate: {sentinels} bodies still carry a footer line")
+        return lines
 
 
 def _pairs(counts: dict[str, int]) -> str:
