@@ -73,10 +73,12 @@ def document_digest(
     content: list[Any], document: DocumentRecord, attachments: list[dict[str, Any]]
 ) -> str:
     """SHA-256 of a document version: `content` (what an article's digest covers: title, date,
-    body, captions), the versioned metadata and the attachments' names and URLs."""
+    body, captions), the versioned metadata, the attachments' names and URLs, and its 解读 and
+    related links (a 解读 published later adds its link to the page: a new version)."""
     metadata = {name: _text(getattr(document, name)) for name in VERSIONED}
     files = [[a.get("text") or a.get("name"), a.get("url")] for a in attachments]
-    payload = json.dumps([*content, metadata, files], ensure_ascii=False)
+    links = [[[k.get("title"), k.get("url")] for k in document.interpretations + document.related]]
+    payload = json.dumps([*content, metadata, files, *links], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
