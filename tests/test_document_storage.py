@@ -29,6 +29,7 @@ from govcrawler.pipelines import (
     clean_document,
     document_record,
 )
+from govcrawler.runs.records import RunRecorder
 from storage import DocumentRecord, Outcome, record_article
 from storage.runs import start_run
 from tests.conftest import SITE_COPY, index_search, numbered_article, raw_rows, sqlite_url
@@ -419,3 +420,20 @@ def test_a_document_page_goes_through_the_pipelines_into_the_archive(tmp_path: P
     blank = dataclasses.replace(item.document, body=())
     with pytest.raises(DropItem, match="missing_body"):
         ValidatePipeline.from_crawler(crawler).process_item(DocumentPage(blank, item.fetch))
+
+
+def test_the_run_recorders_run_reaches_the_archives_changes(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "archive.sqlite3")
+    crawler = get_crawler(Spider, {"GOVCRAWLER_DATABASE_URL": url, "GOVCRAWLER_BATCH_SIZE": 1})
+    recorder = RunRecorder.from_crawler(crawler)
+    spider = Spider.from_crawler(crawler, name="sc_zhengwu")
+    crawler.stats.open_spider()  # type: ignore[union-attr]
+    recorder.spider_opened(spider)
+    run_id = crawler.stats.get_value("govcrawler/run/id")  # type: ignore[union-attr]
+    assert run_id == recorder.run_id > 0  # known from the start, not only at the end
+    archive = ArchivePipeline.from_crawler(crawler)
+    archive.open_spider()
+    archive.process_item(clean_document(fixture_document()))
+    archive.close_spider()
+    rows = raw_rows(url, "SELECT change, run_id, spider FROM field_changes")
+    assert rows == [{"change": "new", "run_id": run_id, "spider": "sc_zhengwu"}]
