@@ -42,6 +42,7 @@ from storage.documents import (
     document_of,
     index_title,
     rewrite_document,
+    same_number,
     write_document,
 )
 from storage.indexing import SearchIndex, search_index
@@ -401,7 +402,8 @@ def _link_capture(db: Connection, capture_id: int | None, article_id: int | None
 
 
 def _find_article(db: Connection, record: ArticleRecord) -> _Known | None:
-    """The archived article this page is: same URL, same id, or same body elsewhere."""
+    """The archived article this page is: same URL, same id, or same body elsewhere (and, for
+    a document, the same 文号)."""
     rows = db.execute(
         _FIND,
         {
@@ -411,7 +413,10 @@ def _find_article(db: Connection, record: ArticleRecord) -> _Known | None:
         },
     ).all()
     for key in ("url", "canonical_id", "body_digest"):
-        found = next((row for row in rows if getattr(row, key) == getattr(record, key)), None)
+        same = (row for row in rows if getattr(row, key) == getattr(record, key))
+        if key == "body_digest":  # a document re-issued under a new number is another one
+            same = (row for row in same if same_number(db, row.current_version_id, record.document))
+        found = next(same, None)
         if found is not None:
             return _Known(*found[:-1])
     by_alias = db.execute(_FIND_BY_ALIAS, {"canonical_id": record.canonical_id}).first()

@@ -128,6 +128,19 @@ def document_of(db: Connection, version_id: int) -> Row[Any] | None:
     return db.execute(_DOCUMENT_OF, {"version_id": version_id}).first()
 
 
+def same_number(db: Connection, version_id: int, document: DocumentRecord | None) -> bool:
+    """Whether a document page may be the archived version's article by its body: not when
+    both have a 文号 and they differ (the same text re-issued under a new number)."""
+    if document is None:
+        return True
+    archived = document_of(db, version_id)
+    if archived is None:
+        return True
+    theirs = archived.doc_number or archived.doc_number_raw
+    mine = document.doc_number or document.doc_number_raw
+    return theirs is None or mine is None or theirs == mine
+
+
 def references_of(document: DocumentRecord) -> list[dict[str, Any]]:
     """The document's references, each (kind, role, value) once, in order."""
     found: dict[tuple[str, str, str], str | None] = {}

@@ -267,6 +267,29 @@ def test_a_withdrawn_document_is_marked_not_deleted_and_may_return(
     assert [c[0] for c in changes(archive_url, 2)] == ["new", "withdrawn", "returned"]
 
 
+def test_the_same_text_reissued_under_a_new_number_is_another_document(
+    sessions: sessionmaker[Session], archive_url: str
+) -> None:
+    reissued = metadata(
+        dataclasses.replace(
+            OLD_MEASURES,
+            url=OLD_MEASURES.url.replace("2019/2/1", "2025/6/3").replace("0002.", "0009."),
+            canonical_id=f"{9:032x}",
+        ),
+        doc_number_raw="川办规〔2025〕9号", doc_number="川办规〔2025〕9号", doc_series="川办规",
+        doc_year=2025, doc_seq=9,
+    )  # fmt: skip
+    assert reissued.body_digest == OLD_MEASURES.body_digest
+    assert write(sessions, OLD_MEASURES, reissued) == [Outcome.NEW, Outcome.NEW]
+    numbers = raw_rows(archive_url, "SELECT doc_number FROM documents ORDER BY id")
+    assert [r["doc_number"] for r in numbers] == ["川办发〔2019〕7号", "川办规〔2025〕9号"]
+    # the same text and number under another URL is still the same document, republished
+    elsewhere = dataclasses.replace(
+        OLD_MEASURES, url=OLD_MEASURES.url.replace("zfwjts", "c102914"), canonical_id="f" * 32
+    )
+    assert write(sessions, elsewhere, at=GEN2) == [Outcome.NEW_ALIAS]
+
+
 def test_changes_carry_their_crawl_run(sessions: sessionmaker[Session], archive_url: str) -> None:
     with sessions.begin() as session:
         run_id = start_run(session, "sc_zhengwu", GEN2, 4242, "host", full=False, recovery=False).id
