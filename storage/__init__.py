@@ -24,15 +24,18 @@ from storage.db import (
     session_factory,
     upgrade_archive,
 )
-from storage.documents import DocumentRecord
+from storage.documents import DocumentRecord, quoted_in
 from storage.exceptions import ArchiveError
 from storage.models import (
     Article,
     ArticleAlias,
+    ArticleChange,
     ArticleVersion,
     Base,
     Capture,
     CrawlRun,
+    DocumentReference,
+    DocumentVersion,
     NearDuplicate,
     NearDuplicateBand,
     SiteColumn,
@@ -44,6 +47,7 @@ __all__ = [
     "ArchiveSession",
     "Article",
     "ArticleAlias",
+    "ArticleChange",
     "ArticleRecord",
     "ArticleVersion",
     "Base",
@@ -51,6 +55,8 @@ __all__ = [
     "CaptureRecord",
     "CrawlRun",
     "DocumentRecord",
+    "DocumentReference",
+    "DocumentVersion",
     "NearDuplicate",
     "NearDuplicateBand",
     "Outcome",
@@ -63,6 +69,7 @@ __all__ = [
     "create_archive_engine",
     "head_revision",
     "open_archive",
+    "quoted_in",
     "record_article",
     "record_capture",
     "record_column",

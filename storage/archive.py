@@ -4,7 +4,9 @@
 a new article, the same article seen again (by URL, by id, or by the same body under another
 URL, which becomes an alias), or a new version of a known article. `record_capture` keeps the
 raw response; `record_gone` marks an article withdrawn. Each keeps the search index and the
-near-duplicate index in step, inside the caller's transaction.
+near-duplicate index in step, inside the caller's transaction, and records what changed
+(`storage.changes`). A document's metadata and references go with each of its versions
+(`storage.documents`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from sqlalchemy import (
     Update,
     bindparam,
     delete,
-    event,
     func,
     insert,
     or_,
@@ -34,7 +35,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from storage import neardup
-from storage.documents import DocumentRecord
+from storage.changes import CHANGED, NEW, RETURNED, WITHDRAWN, changed_fields, record_changes
+from storage.documents import (
+    DocumentRecord,
+    document_digest,
+    document_of,
+    index_title,
+    rewrite_document,
+    same_number,
+    write_document,
+)
+from storage.indexing import SearchIndex, search_index
 from storage.models import (
     Article,
     ArticleAlias,
@@ -45,8 +56,7 @@ from storage.models import (
     SiteColumn,
     table_of,
 )
-from storage.search import index as fulltext
-from storage.writing import ArchiveSession, per_transaction, writer
+from storage.writing import writer
 
 
 @dataclass(frozen=True)
@@ -79,8 +89,13 @@ class ArticleRecord:
 
     @cached_property
     def digest(self) -> str:
-        """`content_digest` of what a reader sees: a change here is a new version."""
-        return content_digest(self.title, self.published_on, self.body, self.captions)
+        """`content_digest` of what a reader sees: a change here is a new version. A document's
+        covers its versioned metadata too (`storage.documents.document_digest`)."""
+        if self.document is None:
+            return content_digest(self.title, self.published_on, self.body, self.captions)
+        day = self.published_on.isoformat() if self.published_on else None
+        content = [self.title, day, self.body, self.captions]
+        return document_digest(content, self.document, self.attachments)
 
     def derive(self) -> ArticleRecord:
         """The record with its derived values computed now (in a preparing process)."""
@@ -167,6 +182,7 @@ _KNOWN_COLUMNS = (
     _article.c.current_version_id,
     _article.c.first_seen_at,
     _article.c.last_seen_at,
+    _article.c.withdrawn_at,
 )
 _ALIAS_OF = select(_alias.c.article_id).where(_alias.c.url == bindparam("url"))
 _ALIAS_SEEN = (
@@ -197,6 +213,8 @@ _CURRENT = select(
     _version.c.title,
     _version.c.body,
     _version.c.published_on,
+    _version.c.captions,
+    _version.c.attachments,
 ).where(_version.c.id == bindparam("version_id"))
 _INSERT_ARTICLE = insert(_article).returning(_article.c.id)
 _INSERT_VERSION = insert(_version).returning(_version.c.id)
@@ -263,56 +281,6 @@ _COLUMN_SEEN = (
 _INSERT_COLUMN = insert(_column)
 
 
-class _SearchIndex:
-    """The search-index changes of a transaction, written just before it commits.
-
-    FTS5 flushes its in-memory index to a new on-disk segment whenever a statement opens a
-    statement journal (any UPDATE with foreign keys does): an index insert among each
-    article's other writes cost ~2 ms and left one small segment per article. Queued and
-    written together at commit, a batch makes one segment. What a reader sees in the archive
-    and in its index still agrees at every commit; a rollback drops the queue with the rest.
-    """
-
-    def __init__(self) -> None:
-        self.changes: list[tuple[bool, int, str, str]] = []
-
-    def add(self, article_id: int, title: str, body: str) -> None:
-        self.changes.append((True, article_id, title, body))
-
-    def remove(self, article_id: int, title: str, body: str) -> None:
-        """`title` and `body` as they were indexed (a contentless index needs them)."""
-        self.changes.append((False, article_id, title, body))
-
-    def write(self, db: Connection) -> None:
-        changes, self.changes = self.changes, []
-        words: set[str] = set()
-        for added, article_id, title, body in changes:
-            if added:
-                words |= fulltext.index_article(db, article_id, title, body)
-            else:
-                fulltext.unindex_article(db, article_id, title, body)
-        fulltext.add_words(db, words)
-
-
-# Dropped with the transaction however it ends: a reused session must not index articles it
-# never committed.
-_PENDING_SEARCH = per_transaction("storage.archive.search_index")
-
-
-def _search_index(session: Session) -> _SearchIndex:
-    index = session.info.get(_PENDING_SEARCH)
-    if index is None:
-        index = session.info[_PENDING_SEARCH] = _SearchIndex()
-    return index
-
-
-@event.listens_for(ArchiveSession, "before_commit")
-def _write_search_index(session: Session) -> None:
-    index = session.info.get(_PENDING_SEARCH)
-    if index is not None and index.changes:
-        index.write(session.connection())
-
-
 @dataclass(frozen=True)
 class _Known:
     """The archived article a page matched: what the write path needs of its row."""
@@ -324,40 +292,57 @@ class _Known:
     current_version_id: int
     first_seen_at: datetime
     last_seen_at: datetime
+    withdrawn_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _Visit:
+    """One page's write: when it was fetched, from which capture, in which crawl run."""
+
+    seen_at: datetime
+    capture_id: int | None
+    run_id: int | None
 
 
 def record_article(
-    session: Session, record: ArticleRecord, seen_at: datetime, capture_id: int | None = None
+    session: Session,
+    record: ArticleRecord,
+    seen_at: datetime,
+    capture_id: int | None = None,
+    run_id: int | None = None,
 ) -> Result:
     """Archive one fetched article page; returns what it was to the archive. The capture the
-    page came from (`capture_id`) is linked to the article."""
+    page came from (`capture_id`) is linked to the article; the changes it brings are recorded
+    with the crawl run (`run_id`, when known)."""
     db = writer(session)
-    result = _record_article(db, _search_index(session), record, seen_at, capture_id)
+    visit = _Visit(seen_at, capture_id, run_id)
+    result = _record_article(db, search_index(session), record, visit)
     _link_capture(db, capture_id, result.article_id)
     return result
 
 
 def _record_article(
-    db: Connection,
-    search: _SearchIndex,
-    record: ArticleRecord,
-    seen_at: datetime,
-    capture_id: int | None,
+    db: Connection, search: SearchIndex, record: ArticleRecord, visit: _Visit
 ) -> Result:
+    seen_at = visit.seen_at
     alias_of = _seen_alias(db, record.url, seen_at)
     if alias_of is not None:
         return Result(Outcome.ALIAS_SEEN, alias_of)
     article = _find_article(db, record)
     if article is None:
-        return _new_article(db, search, record, seen_at, capture_id)
+        return _new_article(db, search, record, visit)
     if article.url == record.url:
-        return _refresh(db, search, article, record, seen_at, capture_id)
+        return _refresh(db, search, article, record, visit)
     _add_alias(db, search, article, record, seen_at)
     return Result(Outcome.NEW_ALIAS, article.id)
 
 
 def record_gone(
-    session: Session, url: str, seen_at: datetime, capture_id: int | None = None
+    session: Session,
+    url: str,
+    seen_at: datetime,
+    capture_id: int | None = None,
+    run_id: int | None = None,
 ) -> Result:
     """A 404/410 for `url`: its article is marked withdrawn (never deleted)."""
     db = writer(session)
@@ -368,22 +353,27 @@ def record_gone(
         result = Result(Outcome.STILL_GONE, row.id)
     else:
         db.execute(_WITHDRAW, _set(row.id, withdrawn_at=seen_at))
+        record_changes(db, row.id, row.current_version_id, WITHDRAWN, seen_at, run_id)
         result = Result(Outcome.WITHDRAWN, row.id)
     _link_capture(db, capture_id, result.article_id)
     return result
 
 
 def record_not_modified(
-    session: Session, url: str, seen_at: datetime, capture_id: int | None = None
+    session: Session,
+    url: str,
+    seen_at: datetime,
+    capture_id: int | None = None,
+    run_id: int | None = None,
 ) -> Result:
     """A 304 for `url`: its article (or alias) was seen again, unchanged."""
     db = writer(session)
-    result = _not_modified(db, url, seen_at)
+    result = _not_modified(db, url, seen_at, run_id)
     _link_capture(db, capture_id, result.article_id)
     return result
 
 
-def _not_modified(db: Connection, url: str, seen_at: datetime) -> Result:
+def _not_modified(db: Connection, url: str, seen_at: datetime, run_id: int | None) -> Result:
     alias_of = _seen_alias(db, url, seen_at)
     if alias_of is not None:
         return Result(Outcome.ALIAS_SEEN, alias_of)
@@ -393,6 +383,8 @@ def _not_modified(db: Connection, url: str, seen_at: datetime) -> Result:
     db.execute(_SEEN, _set(row.id, last_seen_at=seen_at, withdrawn_at=None))
     if row.current_version_id is not None:
         db.execute(_VERSION_SEEN, _set(row.current_version_id, last_seen_at=seen_at))
+    if row.withdrawn_at is not None:
+        record_changes(db, row.id, row.current_version_id, RETURNED, seen_at, run_id)
     return Result(Outcome.UNCHANGED, row.id)
 
 
@@ -410,7 +402,8 @@ def _link_capture(db: Connection, capture_id: int | None, article_id: int | None
 
 
 def _find_article(db: Connection, record: ArticleRecord) -> _Known | None:
-    """The archived article this page is: same URL, same id, or same body elsewhere."""
+    """The archived article this page is: same URL, same id, or same body elsewhere (and, for
+    a document, the same 文号)."""
     rows = db.execute(
         _FIND,
         {
@@ -420,7 +413,10 @@ def _find_article(db: Connection, record: ArticleRecord) -> _Known | None:
         },
     ).all()
     for key in ("url", "canonical_id", "body_digest"):
-        found = next((row for row in rows if getattr(row, key) == getattr(record, key)), None)
+        same = (row for row in rows if getattr(row, key) == getattr(record, key))
+        if key == "body_digest":  # a document re-issued under a new number is another one
+            same = (row for row in same if same_number(db, row.current_version_id, record.document))
+        found = next(same, None)
         if found is not None:
             return _Known(*found[:-1])
     by_alias = db.execute(_FIND_BY_ALIAS, {"canonical_id": record.canonical_id}).first()
@@ -428,12 +424,9 @@ def _find_article(db: Connection, record: ArticleRecord) -> _Known | None:
 
 
 def _new_article(
-    db: Connection,
-    search: _SearchIndex,
-    record: ArticleRecord,
-    seen_at: datetime,
-    capture_id: int | None,
+    db: Connection, search: SearchIndex, record: ArticleRecord, visit: _Visit
 ) -> Result:
+    seen_at = visit.seen_at
     simhash, keys = record.signature
     article_id: int = db.execute(
         _INSERT_ARTICLE,
@@ -448,34 +441,34 @@ def _new_article(
             **_dated(record),
         },
     ).scalar_one()
-    _add_version(db, article_id, record, seen_at, capture_id, version_no=1)
-    search.add(article_id, record.title, record.body)
+    version_id = _add_version(db, article_id, record, visit, version_no=1)
+    record_changes(db, article_id, version_id, NEW, seen_at, visit.run_id)
+    search.add(article_id, index_title(record.title, record.document), record.body)
     original = _link_near_duplicate(db, article_id, simhash, keys, record, seen_at)
     _index_bands(db, article_id, keys)
     return Result(Outcome.NEW, article_id, original)
 
 
 def _add_version(
-    db: Connection,
-    article_id: int,
-    record: ArticleRecord,
-    seen_at: datetime,
-    capture_id: int | None,
-    version_no: int,
-) -> None:
-    version_id = db.execute(
+    db: Connection, article_id: int, record: ArticleRecord, visit: _Visit, version_no: int
+) -> int:
+    """A new current version of the article (with its document row); its id."""
+    version_id: int = db.execute(
         _INSERT_VERSION,
         {
             "article_id": article_id,
             "version_no": version_no,
             "content_digest": record.digest,
-            "capture_id": capture_id,
-            "first_seen_at": seen_at,
-            "last_seen_at": seen_at,
+            "capture_id": visit.capture_id,
+            "first_seen_at": visit.seen_at,
+            "last_seen_at": visit.seen_at,
             **_content_of(record),
         },
     ).scalar_one()
+    if record.document is not None:
+        write_document(db, article_id, version_id, record.document, record.title)
     db.execute(_MAKE_CURRENT, _set(article_id, current_version_id=version_id))
+    return version_id
 
 
 def _dated(record: ArticleRecord) -> dict[str, Any]:
@@ -496,23 +489,24 @@ def _current(db: Connection, article: _Known) -> Any:
 
 
 def _refresh(
-    db: Connection,
-    search: _SearchIndex,
-    article: _Known,
-    record: ArticleRecord,
-    seen_at: datetime,
-    capture_id: int | None,
+    db: Connection, search: SearchIndex, article: _Known, record: ArticleRecord, visit: _Visit
 ) -> Result:
     """The same URL again: unchanged content moves `last_seen_at`, changed content is a new
-    version (and a page seen again is no longer withdrawn)."""
+    version, each changed field recorded (and a page seen again is no longer withdrawn)."""
+    seen_at, run_id = visit.seen_at, visit.run_id
     current = _current(db, article)
+    if article.withdrawn_at is not None:
+        record_changes(db, article.id, current.id, RETURNED, seen_at, run_id)
     if record.digest == current.content_digest:
         db.execute(_SEEN, _set(article.id, last_seen_at=seen_at, withdrawn_at=None))
         db.execute(_VERSION_SEEN, _set(current.id, last_seen_at=seen_at))
         return Result(Outcome.UNCHANGED, article.id)
-    search.remove(article.id, current.title, current.body)
-    _add_version(db, article.id, record, seen_at, capture_id, current.version_no + 1)
-    search.add(article.id, record.title, record.body)
+    old_document = document_of(db, current.id)
+    search.remove(article.id, index_title(current.title, old_document), current.body)
+    version_id = _add_version(db, article.id, record, visit, current.version_no + 1)
+    fields = changed_fields(current, old_document, record)
+    record_changes(db, article.id, version_id, CHANGED, seen_at, run_id, fields or None)
+    search.add(article.id, index_title(record.title, record.document), record.body)
     db.execute(
         _SEEN_CHANGED,
         _set(
@@ -528,7 +522,7 @@ def _refresh(
 
 
 def _add_alias(
-    db: Connection, search: _SearchIndex, article: _Known, record: ArticleRecord, seen_at: datetime
+    db: Connection, search: SearchIndex, article: _Known, record: ArticleRecord, seen_at: datetime
 ) -> None:
     """Keep `record.url` as another URL of `article`.
 
@@ -568,12 +562,13 @@ def _add_alias(
             "last_seen_at": article.last_seen_at,
         },
     )
-    search.remove(article.id, current.title, current.body)
+    search.remove(article.id, index_title(current.title, document_of(db, current.id)), current.body)
     db.execute(
         _VERSION_REWRITTEN,
         _set(current.id, content_digest=record.digest, **_content_of(record)),
     )
-    search.add(article.id, record.title, record.body)
+    rewrite_document(db, article.id, current.id, record.document, record.title)
+    search.add(article.id, index_title(record.title, record.document), record.body)
     db.execute(
         _SEEN_MOVED,
         _set(
