@@ -3,9 +3,12 @@
 `article` holds one row per article (identity, primary URL, current version), `article_version`
 every version of its content, `capture` every raw response, `article_alias` the other URLs the
 same article was published under, `near_duplicate` lightly edited copies, `site_column` the
-columns' names as the site's navigation shows them. The full-text index `articles_fts` is an
+columns' names as the site's navigation shows them; `document_version` a 政务公开 document's
+metadata in each version, `document_reference` what each version cites, `article_change` every
+change seen (new, changed field, withdrawn, returned). The full-text index `articles_fts` is an
 FTS5 table made by the migrations (not a model). Researchers read the `articles`,
-`article_versions` and `captures` views (see docs/schema.md).
+`article_versions`, `captures`, `documents`, `field_changes`, `document_citations` and
+`document_interpretations` views (see docs/schema.md).
 """
 
 from __future__ import annotations
@@ -207,6 +210,81 @@ class CrawlRun(Base):
     blocked: Mapped[int] = mapped_column(Integer, default=0)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     problems: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+def _article_id() -> Mapped[int]:
+    """The article a row belongs to (and goes with), indexed."""
+    return mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
+
+
+class DocumentVersion(Base):
+    """A document's metadata in one version of its article (`storage.DocumentRecord`)."""
+
+    __tablename__ = "document_version"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("article_version.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[int] = _article_id()
+    doc_number_raw: Mapped[str | None] = mapped_column(Text)
+    doc_number: Mapped[str | None] = mapped_column(Text, index=True)
+    doc_series: Mapped[str | None] = mapped_column(Text)
+    doc_year: Mapped[int | None] = mapped_column(Integer)
+    doc_seq: Mapped[int | None] = mapped_column(Integer)
+    doc_number_guessed: Mapped[bool] = mapped_column(Boolean, default=False)
+    index_number: Mapped[str | None] = mapped_column(Text)
+    doc_type: Mapped[str | None] = mapped_column(Text)
+    issuer: Mapped[str | None] = mapped_column(Text)
+    written_on: Mapped[date | None] = mapped_column(Date)
+    published_on: Mapped[date | None] = mapped_column(Date)
+    validity: Mapped[str | None] = mapped_column(Text)
+    validity_raw: Mapped[str | None] = mapped_column(Text)
+    validity_source: Mapped[str | None] = mapped_column(String(16))
+    abolished_on: Mapped[date | None] = mapped_column(Date)
+    subject: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    layout: Mapped[str] = mapped_column(String(16))
+    column_path: Mapped[list[str]] = mapped_column(JSON, default=list)
+    interpretations: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    related: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    meta: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    is_interpretation: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DocumentReference(Base):
+    """What a document version refers to: a 文号 or a 《title》 in its body, or a link."""
+
+    __tablename__ = "document_reference"
+    # Resolving a reference is a lookup by what it names.
+    __table_args__ = (Index("ix_document_reference_kind_value", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("document_version.version_id", ondelete="CASCADE"), index=True
+    )
+    article_id: Mapped[int] = _article_id()
+    kind: Mapped[str] = mapped_column(String(16))  # number, title, link
+    role: Mapped[str] = mapped_column(String(16))  # body, interpretation, related
+    value: Mapped[str] = mapped_column(Text)  # normalised 文号, title, canonical URL
+    raw: Mapped[str | None] = mapped_column(Text)  # as published (a link: its text)
+
+
+class ArticleChange(Base):
+    """A change the archive saw: a new article, a changed field, a withdrawal, a return."""
+
+    __tablename__ = "article_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = _article_id()
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_version.id", ondelete="CASCADE")
+    )
+    change: Mapped[str] = mapped_column(String(16))  # new, changed, withdrawn, returned
+    field: Mapped[str | None] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"))
 
 
 def table_of(model: type[Base]) -> Table:
