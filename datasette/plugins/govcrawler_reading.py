@@ -1,0 +1,106 @@
+"""Datasette plugin for govcrawler archives (`datasette archive.sqlite3 --metadata
+datasette/metadata.json --plugins-dir datasette/plugins`): what a researcher reads.
+
+- The search box speaks `govcrawler search`'s language: Chinese words of any length (the index
+  holds two-character terms), "phrases", OR, NOT, and a 文号 in any bracket form (searched as
+  the phrase of its normalised form). Datasette's own quoting stays for what does not parse.
+- Titles and ids in the lists link to the row's page (the canned queries `article` and
+  `document`: the views have no row pages of their own).
+- A body in a table page is cut to its start; the row's page has it whole. Cells get widths
+  (css below) so that no column is squeezed to the right edge.
+
+Without the plugin the archive still reads: the views, facets and canned queries are in the
+metadata; two-character Chinese words search as typed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from datasette.utils import escape_fts
+from datasette.utils.asgi import Response
+from markupsafe import Markup, escape
+
+from datasette import hookimpl
+from govcrawler.extract.docnumber import doc_number_query
+from storage.exceptions import SearchQueryError
+from storage.search.syntax import fts5, parse
+
+CSS = Path(__file__).with_name("govcrawler.css")
+CSS_URL = "/-/govcrawler.css"
+BODY_CHARACTERS = 280
+# Which canned query shows a row: by (table, column) of the id.
+ARTICLE_TABLES = ("articles", "article_list")
+DOCUMENT_TABLES = ("documents", "document_list")
+LINKS = {
+    **{(table, column): "article" for table in ARTICLE_TABLES for column in ("id", "title")},
+    **{(table, column): "document" for table in DOCUMENT_TABLES for column in ("id", "title")},
+    ("document_citations", "citing_id"): "document",
+    ("document_citations", "cited_id"): "document",
+    ("document_interpretations", "interpretation_id"): "document",
+    ("document_interpretations", "document_id"): "document",
+    ("field_changes", "article_id"): "article",
+    ("article_versions", "article_id"): "article",
+}
+ROW_ID = {"id": "id", "title": "id"}  # the column holding the id when the cell is another one
+
+
+def archive_match(query: str) -> str:
+    """The FTS5 expression of what a researcher typed, as `govcrawler search` reads it."""
+    number = doc_number_query(query)
+    try:
+        return fts5(parse(f'"{number}"' if number else query).node)
+    except SearchQueryError:
+        return str(escape_fts(query))
+
+
+@hookimpl(trylast=True)  # after Datasette's own escape_fts, which this one replaces
+def prepare_connection(conn: sqlite3.Connection, database: str) -> None:
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts_words'").fetchone()
+    if found:
+        conn.create_function("escape_fts", 1, archive_match, deterministic=True)
+
+
+@hookimpl
+def extra_css_urls() -> list[str]:
+    return [CSS_URL]
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    async def stylesheet() -> Response:
+        return Response(CSS.read_text("utf-8"), content_type="text/css; charset=utf-8")
+
+    return [(r"^/-/govcrawler\.css$", stylesheet)]
+
+
+def _target(row: Any, column: str, table: str) -> tuple[str, Any] | None:
+    """(canned query, id) a cell links to, or None."""
+    query = LINKS.get((table, column))
+    if query is None:
+        return None
+    key = ROW_ID.get(column, column)
+    keys = row.keys()
+    if key not in keys or row[key] is None:
+        return None
+    if table == "field_changes" and "kind" in keys and row["kind"] == "document":
+        query = "document"
+    return query, row[key]
+
+
+@hookimpl
+def render_cell(
+    row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any
+) -> Markup | None:
+    if table is None or value is None:
+        return None
+    target = _target(row, column, table)
+    if target is not None:
+        href = f"{datasette.urls.database(database)}/{target[0]}?id={target[1]}"
+        return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
+    if column == "body" and isinstance(value, str) and len(value) > BODY_CHARACTERS:
+        start = " ".join(value[:BODY_CHARACTERS].split())
+        return Markup(f'{escape(start)}… <span class="more">({len(value):,} characters)</span>')
+    return None
