@@ -34,7 +34,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from storage import neardup
-from storage.documents import DocumentRecord
+from storage.changes import CHANGED, NEW, RETURNED, WITHDRAWN, changed_fields, record_changes
+from storage.documents import (
+    DocumentRecord,
+    document_digest,
+    document_of,
+    index_title,
+    rewrite_document,
+    write_document,
+)
 from storage.models import (
     Article,
     ArticleAlias,
@@ -79,8 +87,13 @@ class ArticleRecord:
 
     @cached_property
     def digest(self) -> str:
-        """`content_digest` of what a reader sees: a change here is a new version."""
-        return content_digest(self.title, self.published_on, self.body, self.captions)
+        """`content_digest` of what a reader sees: a change here is a new version. A document's
+        covers its versioned metadata too (`storage.documents.document_digest`)."""
+        if self.document is None:
+            return content_digest(self.title, self.published_on, self.body, self.captions)
+        day = self.published_on.isoformat() if self.published_on else None
+        content = [self.title, day, self.body, self.captions]
+        return document_digest(content, self.document, self.attachments)
 
     def derive(self) -> ArticleRecord:
         """The record with its derived values computed now (in a preparing process)."""
@@ -167,6 +180,7 @@ _KNOWN_COLUMNS = (
     _article.c.current_version_id,
     _article.c.first_seen_at,
     _article.c.last_seen_at,
+    _article.c.withdrawn_at,
 )
 _ALIAS_OF = select(_alias.c.article_id).where(_alias.c.url == bindparam("url"))
 _ALIAS_SEEN = (
@@ -197,6 +211,8 @@ _CURRENT = select(
     _version.c.title,
     _version.c.body,
     _version.c.published_on,
+    _version.c.captions,
+    _version.c.attachments,
 ).where(_version.c.id == bindparam("version_id"))
 _INSERT_ARTICLE = insert(_article).returning(_article.c.id)
 _INSERT_VERSION = insert(_version).returning(_version.c.id)
@@ -324,40 +340,57 @@ class _Known:
     current_version_id: int
     first_seen_at: datetime
     last_seen_at: datetime
+    withdrawn_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _Visit:
+    """One page's write: when it was fetched, from which capture, in which crawl run."""
+
+    seen_at: datetime
+    capture_id: int | None
+    run_id: int | None
 
 
 def record_article(
-    session: Session, record: ArticleRecord, seen_at: datetime, capture_id: int | None = None
+    session: Session,
+    record: ArticleRecord,
+    seen_at: datetime,
+    capture_id: int | None = None,
+    run_id: int | None = None,
 ) -> Result:
     """Archive one fetched article page; returns what it was to the archive. The capture the
-    page came from (`capture_id`) is linked to the article."""
+    page came from (`capture_id`) is linked to the article; the changes it brings are recorded
+    with the crawl run (`run_id`, when known)."""
     db = writer(session)
-    result = _record_article(db, _search_index(session), record, seen_at, capture_id)
+    visit = _Visit(seen_at, capture_id, run_id)
+    result = _record_article(db, _search_index(session), record, visit)
     _link_capture(db, capture_id, result.article_id)
     return result
 
 
 def _record_article(
-    db: Connection,
-    search: _SearchIndex,
-    record: ArticleRecord,
-    seen_at: datetime,
-    capture_id: int | None,
+    db: Connection, search: _SearchIndex, record: ArticleRecord, visit: _Visit
 ) -> Result:
+    seen_at = visit.seen_at
     alias_of = _seen_alias(db, record.url, seen_at)
     if alias_of is not None:
         return Result(Outcome.ALIAS_SEEN, alias_of)
     article = _find_article(db, record)
     if article is None:
-        return _new_article(db, search, record, seen_at, capture_id)
+        return _new_article(db, search, record, visit)
     if article.url == record.url:
-        return _refresh(db, search, article, record, seen_at, capture_id)
+        return _refresh(db, search, article, record, visit)
     _add_alias(db, search, article, record, seen_at)
     return Result(Outcome.NEW_ALIAS, article.id)
 
 
 def record_gone(
-    session: Session, url: str, seen_at: datetime, capture_id: int | None = None
+    session: Session,
+    url: str,
+    seen_at: datetime,
+    capture_id: int | None = None,
+    run_id: int | None = None,
 ) -> Result:
     """A 404/410 for `url`: its article is marked withdrawn (never deleted)."""
     db = writer(session)
@@ -368,22 +401,27 @@ def record_gone(
         result = Result(Outcome.STILL_GONE, row.id)
     else:
         db.execute(_WITHDRAW, _set(row.id, withdrawn_at=seen_at))
+        record_changes(db, row.id, row.current_version_id, WITHDRAWN, seen_at, run_id)
         result = Result(Outcome.WITHDRAWN, row.id)
     _link_capture(db, capture_id, result.article_id)
     return result
 
 
 def record_not_modified(
-    session: Session, url: str, seen_at: datetime, capture_id: int | None = None
+    session: Session,
+    url: str,
+    seen_at: datetime,
+    capture_id: int | None = None,
+    run_id: int | None = None,
 ) -> Result:
     """A 304 for `url`: its article (or alias) was seen again, unchanged."""
     db = writer(session)
-    result = _not_modified(db, url, seen_at)
+    result = _not_modified(db, url, seen_at, run_id)
     _link_capture(db, capture_id, result.article_id)
     return result
 
 
-def _not_modified(db: Connection, url: str, seen_at: datetime) -> Result:
+def _not_modified(db: Connection, url: str, seen_at: datetime, run_id: int | None) -> Result:
     alias_of = _seen_alias(db, url, seen_at)
     if alias_of is not None:
         return Result(Outcome.ALIAS_SEEN, alias_of)
@@ -393,6 +431,8 @@ def _not_modified(db: Connection, url: str, seen_at: datetime) -> Result:
     db.execute(_SEEN, _set(row.id, last_seen_at=seen_at, withdrawn_at=None))
     if row.current_version_id is not None:
         db.execute(_VERSION_SEEN, _set(row.current_version_id, last_seen_at=seen_at))
+    if row.withdrawn_at is not None:
+        record_changes(db, row.id, row.current_version_id, RETURNED, seen_at, run_id)
     return Result(Outcome.UNCHANGED, row.id)
 
 
@@ -428,12 +468,9 @@ def _find_article(db: Connection, record: ArticleRecord) -> _Known | None:
 
 
 def _new_article(
-    db: Connection,
-    search: _SearchIndex,
-    record: ArticleRecord,
-    seen_at: datetime,
-    capture_id: int | None,
+    db: Connection, search: _SearchIndex, record: ArticleRecord, visit: _Visit
 ) -> Result:
+    seen_at = visit.seen_at
     simhash, keys = record.signature
     article_id: int = db.execute(
         _INSERT_ARTICLE,
@@ -448,34 +485,34 @@ def _new_article(
             **_dated(record),
         },
     ).scalar_one()
-    _add_version(db, article_id, record, seen_at, capture_id, version_no=1)
-    search.add(article_id, record.title, record.body)
+    version_id = _add_version(db, article_id, record, visit, version_no=1)
+    record_changes(db, article_id, version_id, NEW, seen_at, visit.run_id)
+    search.add(article_id, index_title(record.title, record.document), record.body)
     original = _link_near_duplicate(db, article_id, simhash, keys, record, seen_at)
     _index_bands(db, article_id, keys)
     return Result(Outcome.NEW, article_id, original)
 
 
 def _add_version(
-    db: Connection,
-    article_id: int,
-    record: ArticleRecord,
-    seen_at: datetime,
-    capture_id: int | None,
-    version_no: int,
-) -> None:
-    version_id = db.execute(
+    db: Connection, article_id: int, record: ArticleRecord, visit: _Visit, version_no: int
+) -> int:
+    """A new current version of the article (with its document row); its id."""
+    version_id: int = db.execute(
         _INSERT_VERSION,
         {
             "article_id": article_id,
             "version_no": version_no,
             "content_digest": record.digest,
-            "capture_id": capture_id,
-            "first_seen_at": seen_at,
-            "last_seen_at": seen_at,
+            "capture_id": visit.capture_id,
+            "first_seen_at": visit.seen_at,
+            "last_seen_at": visit.seen_at,
             **_content_of(record),
         },
     ).scalar_one()
+    if record.document is not None:
+        write_document(db, article_id, version_id, record.document)
     db.execute(_MAKE_CURRENT, _set(article_id, current_version_id=version_id))
+    return version_id
 
 
 def _dated(record: ArticleRecord) -> dict[str, Any]:
@@ -496,23 +533,24 @@ def _current(db: Connection, article: _Known) -> Any:
 
 
 def _refresh(
-    db: Connection,
-    search: _SearchIndex,
-    article: _Known,
-    record: ArticleRecord,
-    seen_at: datetime,
-    capture_id: int | None,
+    db: Connection, search: _SearchIndex, article: _Known, record: ArticleRecord, visit: _Visit
 ) -> Result:
     """The same URL again: unchanged content moves `last_seen_at`, changed content is a new
-    version (and a page seen again is no longer withdrawn)."""
+    version, each changed field recorded (and a page seen again is no longer withdrawn)."""
+    seen_at, run_id = visit.seen_at, visit.run_id
     current = _current(db, article)
+    if article.withdrawn_at is not None:
+        record_changes(db, article.id, current.id, RETURNED, seen_at, run_id)
     if record.digest == current.content_digest:
         db.execute(_SEEN, _set(article.id, last_seen_at=seen_at, withdrawn_at=None))
         db.execute(_VERSION_SEEN, _set(current.id, last_seen_at=seen_at))
         return Result(Outcome.UNCHANGED, article.id)
-    search.remove(article.id, current.title, current.body)
-    _add_version(db, article.id, record, seen_at, capture_id, current.version_no + 1)
-    search.add(article.id, record.title, record.body)
+    old_document = document_of(db, current.id)
+    search.remove(article.id, index_title(current.title, old_document), current.body)
+    version_id = _add_version(db, article.id, record, visit, current.version_no + 1)
+    fields = changed_fields(current, old_document, record)
+    record_changes(db, article.id, version_id, CHANGED, seen_at, run_id, fields or None)
+    search.add(article.id, index_title(record.title, record.document), record.body)
     db.execute(
         _SEEN_CHANGED,
         _set(
@@ -568,12 +606,13 @@ def _add_alias(
             "last_seen_at": article.last_seen_at,
         },
     )
-    search.remove(article.id, current.title, current.body)
+    search.remove(article.id, index_title(current.title, document_of(db, current.id)), current.body)
     db.execute(
         _VERSION_REWRITTEN,
         _set(current.id, content_digest=record.digest, **_content_of(record)),
     )
-    search.add(article.id, record.title, record.body)
+    rewrite_document(db, article.id, current.id, record.document)
+    search.add(article.id, index_title(record.title, record.document), record.body)
     db.execute(
         _SEEN_MOVED,
         _set(

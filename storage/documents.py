@@ -2,15 +2,24 @@
 
 A document is an article with metadata: the same identity, versions, captures and aliases, plus
 one `document_version` row per version holding these values. `cited_numbers` and
-`quoted_titles` are what its body refers to (the `document_citations` and
-`document_interpretations` views resolve them against the archive).
+`quoted_titles` are what its body refers to, kept as `document_reference` rows with its 解读 and
+related links (the `document_citations` and `document_interpretations` views resolve them
+against the archive). The write path (`storage.archive`) calls the functions below inside its
+transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select
+
+from storage.models import DocumentReference, DocumentVersion, table_of
+from storage.search.index import document_title
 
 
 @dataclass(frozen=True)
@@ -45,3 +54,102 @@ class DocumentRecord:
 
     def as_row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+# What a version is, beyond what an English article's digest covers: a change of any of these
+# is a new version even when the body is the same.
+VERSIONED = (
+    "doc_number_raw",
+    "validity",
+    "abolished_on",
+    "issuer",
+    "written_on",
+    "published_on",
+    "index_number",
+)
+
+
+def document_digest(
+    content: list[Any], document: DocumentRecord, attachments: list[dict[str, Any]]
+) -> str:
+    """SHA-256 of a document version: `content` (what an article's digest covers: title, date,
+    body, captions), the versioned metadata and the attachments' names and URLs."""
+    metadata = {name: _text(getattr(document, name)) for name in VERSIONED}
+    files = [[a.get("text") or a.get("name"), a.get("url")] for a in attachments]
+    payload = json.dumps([*content, metadata, files], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _text(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+_document = table_of(DocumentVersion)
+_reference = table_of(DocumentReference)
+_COLUMNS = [c.name for c in _document.columns if c.name not in ("version_id", "article_id")]
+_INSERT_DOCUMENT = insert(_document)
+_INSERT_REFERENCES = insert(_reference)
+_DOCUMENT_OF = select(_document).where(_document.c.version_id == bindparam("version_id"))
+_DELETE_REFERENCES = delete(_reference).where(_reference.c.version_id == bindparam("version_id"))
+_DELETE_DOCUMENT = delete(_document).where(_document.c.version_id == bindparam("version_id"))
+
+
+def write_document(
+    db: Connection, article_id: int, version_id: int, document: DocumentRecord
+) -> None:
+    """The `document_version` row of a new version, and what it refers to."""
+    row = document.as_row()
+    db.execute(
+        _INSERT_DOCUMENT,
+        {"version_id": version_id, "article_id": article_id, **{c: row[c] for c in _COLUMNS}},
+    )
+    references = [
+        {"version_id": version_id, "article_id": article_id, **reference}
+        for reference in references_of(document)
+    ]
+    if references:
+        db.execute(_INSERT_REFERENCES, references)
+
+
+def rewrite_document(
+    db: Connection, article_id: int, version_id: int, document: DocumentRecord | None
+) -> None:
+    """A version's content replaced in place (an earlier original found after its copy)."""
+    db.execute(_DELETE_REFERENCES, {"version_id": version_id})
+    db.execute(_DELETE_DOCUMENT, {"version_id": version_id})
+    if document is not None:
+        write_document(db, article_id, version_id, document)
+
+
+def document_of(db: Connection, version_id: int) -> Row[Any] | None:
+    """The `document_version` row of a version (None for an article's version)."""
+    return db.execute(_DOCUMENT_OF, {"version_id": version_id}).first()
+
+
+def references_of(document: DocumentRecord) -> list[dict[str, Any]]:
+    """The document's references, each (kind, role, value) once, in order."""
+    found: dict[tuple[str, str, str], str | None] = {}
+    for raw, normalised in document.cited_numbers:
+        if normalised and normalised != document.doc_number:
+            found.setdefault(("number", "body", normalised), raw)
+    for title in document.quoted_titles:
+        if title.strip():
+            found.setdefault(("title", "body", title.strip()), None)
+    for role, links in (
+        ("interpretation", document.interpretations),
+        ("related", document.related),
+    ):
+        for link in links:
+            if link.get("url"):
+                found.setdefault(("link", role, link["url"]), link.get("title"))
+    return [
+        {"kind": kind, "role": role, "value": value, "raw": raw}
+        for (kind, role, value), raw in found.items()
+    ]
+
+
+def index_title(title: str, document: DocumentRecord | Row[Any] | None) -> str:
+    """The title as the search index holds it: a document's with its 文号, raw and normalised."""
+    if document is None:
+        return title
+    return document_title(title, document.doc_number_raw, document.doc_number)

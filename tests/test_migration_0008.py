@@ -95,6 +95,17 @@ def test_an_archive_of_0007_is_upgraded_with_every_row_and_its_history(engine: E
     assert kinds == [{"kind": "article"}]
 
 
+def test_the_backfill_words_changes_as_the_write_path_does(engine: Engine) -> None:
+    write_history(engine)
+    url = url_of(engine)
+    written = raw_rows(url, BACKFILLED)
+    downgrade(engine, "0007")
+    storage.upgrade_archive(engine)
+    backfilled = raw_rows(url, BACKFILLED)
+    key = lambda c: (c["article_id"], c["detected_at"], c["change"], c["field"] or "")  # noqa: E731
+    assert sorted(backfilled, key=key) == sorted(written, key=key)
+
+
 def test_0008_downgrades_to_0007(engine: Engine) -> None:
     write_history(engine)
     url = url_of(engine)

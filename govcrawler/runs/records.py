@@ -5,7 +5,8 @@ a dead process are closed as `crashed`. At the end, the run's stats are checked 
 previous complete runs of the same spider (`govcrawler.runs.health`): another spider's columns
 and fields are not this one's. The outcome, exit status, counts and problems are written. The
 stats carry the verdict back to the command line: `govcrawler/run/exit_status` and
-`govcrawler/run/problems`.
+`govcrawler/run/problems`; `govcrawler/run/id` is set from the start (the archive
+pipeline records changes with it).
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ class RunRecorder:
                 self.run_id = run.id
         finally:
             engine.dispose()
+        # The archive pipeline records each change with the run that saw it.
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("govcrawler/run/id", self.run_id)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         assert self.crawler.stats is not None

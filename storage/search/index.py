@@ -170,3 +170,9 @@ def unindex_article(bind: Bind, article_id: int, title: str, body: str) -> None:
         ),
         {"id": article_id, "title": index_text(title), "body": index_text(body)},
     )
+
+
+def document_title(title: str, doc_number_raw: str | None, doc_number: str | None) -> str:
+    """A document's title as indexed: followed by its 文号 as published and normalised, so that
+    a search by number finds it (the title weight ranks it first)."""
+    return " ".join([title, *(n for n in dict.fromkeys((doc_number_raw, doc_number)) if n)])
