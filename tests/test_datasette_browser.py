@@ -236,5 +236,11 @@ def test_a_documents_title_opens_its_page_with_its_fields(
     assert fields["written_on 成文日期"] == "2024-01-30"
     assert fields["url"] == MEASURES.url
     assert "认真贯彻执行" in fields["body"] and "\n" in fields["body"]  # paragraphs kept
+    assert fields["column_path"] == "首页 › 政务公开 › 省政府文件 › 川府发"
+    assert fields["attachments"] == "四川省促进民营经济高质量发展若干措施.pdf"
+    assert fields["interpreted_by"] == READING.title
+    assert fields["cited_by"].split("\n") == [FOLLOW_UP.title, READING.title]
+    links = browser.evaluate("[...document.querySelectorAll('td.col-value a')].map(a => a.href)")
+    assert f"{server}/archive/document?id={ids[READING.url]}" in links
     heights = browser.evaluate(ROW_HEIGHTS)
     assert max(heights[:-1]) <= 80, heights  # one line per field but the body

@@ -18,6 +18,8 @@ from click.testing import CliRunner, Result
 
 import storage
 from govcrawler.cli import main
+from govcrawler.extract.docnumber import find_doc_numbers
+from govcrawler.pipelines.documents import quoted_titles
 from storage.search.ranking import DocumentFilter, search_articles
 from tests.conftest import BACKENDS, new_database, postgres_server
 
@@ -27,8 +29,18 @@ EN = "https://www.sc.gov.cn/10462/10758/10760/10765/{}/{}.shtml"
 GOVERNMENT, OFFICE = "四川省人民政府", "四川省人民政府办公厅"
 
 
-def zh(key: str, title: str, body: str, day: date, **document: object) -> storage.ArticleRecord:
-    """A Chinese document as the pipeline hands it to storage."""
+def zh(
+    key: str,
+    title: str,
+    body: str,
+    day: date,
+    attachments: tuple[dict[str, str], ...] = (),
+    **document: object,
+) -> storage.ArticleRecord:
+    """A Chinese document as the pipeline hands it to storage, with what its body cites."""
+    own = document.get("doc_number")
+    cited = [(n.raw, n.normalised) for n in find_doc_numbers(body) if n.normalised != own]
+    references = {"cited_numbers": cited, "quoted_titles": quoted_titles(title, body)}
     return storage.ArticleRecord(
         url=ZH.format(day.year, key),
         canonical_id=hashlib.md5(key.encode()).hexdigest(),
@@ -40,7 +52,13 @@ def zh(key: str, title: str, body: str, day: date, **document: object) -> storag
         language="zh",
         template="artleft",
         extraction_path="container",
-        document=storage.DocumentRecord(published_on=day, layout="a", **document),
+        attachments=list(attachments),
+        document=storage.DocumentRecord(
+            published_on=day,
+            layout="a",
+            **references,
+            **document,  # type: ignore[arg-type]
+        ),
     )
 
 
@@ -76,6 +94,14 @@ MEASURES = zh(
     "印发给你们，请认真贯彻执行。\n\n一、降低民营企业融资成本，扩大首贷和信用贷款规模。"
     "\n\n二、清理妨碍公平竞争的规定，畅通民营企业参与重大项目建设的渠道。",
     date(2024, 2, 5),
+    (
+        {
+            "url": "https://www.sc.gov.cn/10462/zfwjts/2024/2/5/P020240205391.pdf",
+            "text": "四川省促进民营经济高质量发展若干措施.pdf",
+            "extension": "pdf",
+        },
+    ),
+    column_path=["首页", "政务公开", "省政府文件", "川府发"],
     **number("川府发〔2024〕3号", "川府发〔2024〕3号", "川府发", 2024, 3),
     issuer=GOVERNMENT,
     doc_type="通知",

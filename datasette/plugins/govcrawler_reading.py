@@ -15,6 +15,7 @@ metadata; two-character Chinese words search as typed.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -90,17 +91,51 @@ def _target(row: Any, column: str, table: str) -> tuple[str, Any] | None:
     return query, row[key]
 
 
+def _sheet_list(value: str, base: str) -> Markup | None:
+    """A JSON list on a row's page (canned query `article`/`document`: field, value) in
+    words: a path joined by ›, links to archived documents' pages, attachments, pages."""
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return None
+    if isinstance(items, list) and all(isinstance(item, str) for item in items):
+        return Markup(escape(" › ".join(items)))
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        return None
+    links = []
+    for item in items:
+        label = item.get("title") or item.get("text") or item.get("number") or item.get("url")
+        if item.get("id") is not None:
+            href = f"{base}/document?id={int(item['id'])}"
+        elif item.get("url"):
+            href = str(item["url"])
+        else:
+            links.append(escape(label))
+            continue
+        note = f" ({escape(item['number'])})" if item.get("number") and item.get("title") else ""
+        links.append(Markup(f'<a href="{escape(href)}">{escape(label)}</a>{note}'))
+    return Markup("<br>").join(links)
+
+
 @hookimpl
 def render_cell(
     row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any
 ) -> Markup | None:
-    if table is None or value is None:
+    if value is None:
+        return None
+    if table is None:
+        keys = row.keys()
+        if column == "value" and "field" in keys and isinstance(value, str) and value[:1] == "[":
+            return _sheet_list(value, datasette.urls.database(database))
         return None
     target = _target(row, column, table)
     if target is not None:
         href = f"{datasette.urls.database(database)}/{target[0]}?id={target[1]}"
         return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
-    if column == "body" and isinstance(value, str) and len(value) > BODY_CHARACTERS:
+    if column == "body" and isinstance(value, str):  # on one line, its start only
         start = " ".join(value[:BODY_CHARACTERS].split())
-        return Markup(f'{escape(start)}… <span class="more">({len(value):,} characters)</span>')
+        if len(value) <= BODY_CHARACTERS:
+            return Markup(escape(start))
+        more = f'… <span class="more">({len(value):,} characters)</span>'
+        return Markup(f"{escape(start)}{more}")
     return None

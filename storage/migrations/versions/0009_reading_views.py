@@ -24,8 +24,8 @@ depends_on = None
 EXCERPT_CHARACTERS = 160
 # The body's start on one line: paragraphs joined by a space, an ellipsis when there is more.
 EXCERPT = (
-    f"replace(replace(substr(v.body, 1, {EXCERPT_CHARACTERS}), '\n\n', ' '), '\n', ' ') || "
-    f"CASE WHEN length(v.body) > {EXCERPT_CHARACTERS} THEN '…' ELSE '' END"
+    f"replace(replace(substr(v.body, 1, {EXCERPT_CHARACTERS}), char(10) || char(10), ' '), "
+    f"char(10), ' ') || CASE WHEN length(v.body) > {EXCERPT_CHARACTERS} THEN '…' ELSE '' END"
 )
 
 ARTICLE_LIST_VIEW = f"""
@@ -64,6 +64,7 @@ JOIN document_version AS d ON d.version_id = a.current_version_id
 
 VIEWS = {"article_list": ARTICLE_LIST_VIEW, "document_list": DOCUMENT_LIST_VIEW}
 POSTGRESQL_EXPRESSIONS = {
+    "char(10)": "chr(10)",
     "CAST(strftime('%Y', d.published_on) AS INTEGER)": (
         "CAST(EXTRACT(YEAR FROM d.published_on) AS INTEGER)"
     ),
