@@ -14,14 +14,17 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from alembic import command
 from click.testing import CliRunner, Result
+from sqlalchemy import Engine
 
 import storage
 from govcrawler.cli import main
 from govcrawler.extract.docnumber import find_doc_numbers
 from govcrawler.pipelines.documents import quoted_titles
+from storage.db import _alembic_config
 from storage.search.ranking import DocumentFilter, search_articles
-from tests.conftest import BACKENDS, new_database, postgres_server
+from tests.conftest import BACKENDS, new_database, postgres_server, raw_rows, url_of
 
 SEEN = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 ZH = "https://www.sc.gov.cn/10462/zfwjts/{}/{}.shtml"
@@ -92,7 +95,10 @@ MEASURES = zh(
     "四川省人民政府关于印发《四川省促进民营经济高质量发展若干措施》的通知",
     "各市（州）人民政府，省政府各部门、各直属机构：\n\n现将《四川省促进民营经济高质量发展若干措施》"
     "印发给你们，请认真贯彻执行。\n\n一、降低民营企业融资成本，扩大首贷和信用贷款规模。"
-    "\n\n二、清理妨碍公平竞争的规定，畅通民营企业参与重大项目建设的渠道。",
+    "\n\n二、清理妨碍公平竞争的规定，畅通民营企业参与重大项目建设的渠道。"
+    "\n\n三、加强用地、用能等要素保障，符合条件的民营企业重大项目优先纳入省重点项目清单。"
+    "\n\n四、健全政企沟通机制，各地每季度至少召开一次民营企业座谈会，及时协调解决企业反映的问题。"
+    "\n\n本措施自印发之日起施行，有效期5年。",
     date(2024, 2, 5),
     (
         {
@@ -330,3 +336,57 @@ def test_show_by_a_former_number_and_an_unknown_number(archive: str) -> None:
     assert "no article" in one_line_error(cli(archive, "show", "川府发〔2099〕1号"))
     panda = json.loads(cli(archive, "show", PANDA.url, "--json").stdout)
     assert panda["document"] is None
+
+
+def test_search_by_number_says_which_hit_has_it(archive: str) -> None:
+    lines = cli(archive, "search", "川府发[2024]3号").stdout.splitlines()
+    assert lines[0] == "numbered 川府发〔2024〕3号:"
+    assert lines[1].split()[0] == str(
+        json.loads(cli(archive, "show", MEASURES.url, "--json").stdout)["id"]
+    )
+    assert "mentioning 川府发〔2024〕3号:" in lines
+
+
+# Revision 0009: the reading views
+
+
+def test_the_reading_views_list_articles_and_documents_with_an_excerpt(archive: str) -> None:
+    articles = raw_rows(archive, "SELECT * FROM article_list ORDER BY id")
+    assert len(articles) == len(DOCUMENTS) + len(ARTICLES) + 1
+    panda = next(row for row in articles if row["url"] == PANDA.url)
+    assert len(PANDA.body) < 160 and panda["excerpt"] == PANDA.body
+    measures = next(row for row in articles if row["url"] == MEASURES.url)
+    assert len(MEASURES.body) > 160
+    assert measures["excerpt"] == " ".join(MEASURES.body[:160].split("\n\n")) + "…"
+    assert (panda["title"], panda["year"], panda["language"]) == (PANDA.title, 2024, "en")
+    documents = {row["url"]: row for row in raw_rows(archive, "SELECT * FROM document_list")}
+    assert set(documents) == {record.url for record in [*DOCUMENTS, RENUMBERED_V2]}
+    roads = documents[ROADS.url]
+    assert roads["excerpt"] == " ".join(ROADS.body.split("\n\n"))  # short: whole, one line
+    assert (roads["doc_number"], roads["issuer"], roads["validity"]) == (
+        "川办发〔2023〕12号",
+        OFFICE,
+        "失效",
+    )
+    assert (roads["doc_series"], roads["year"], roads["abolished_on"]) == (
+        "川办发",
+        2023,
+        "2025-06-30",
+    )
+    assert documents[RENUMBERED_V1.url]["versions"] == 2
+
+
+def test_0009_downgrades_to_0008_and_back_keeping_every_row(engine: Engine) -> None:
+    url = url_of(engine)
+    with storage.session_factory(engine).begin() as session:
+        for record in [MEASURES, PANDA]:
+            storage.record_article(session, record, SEEN)
+    listed = raw_rows(url, "SELECT * FROM document_list")
+    config = _alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+    assert storage.schema_revision(engine) == "0008"
+    assert raw_rows(url, "SELECT COUNT(*) AS n FROM documents") == [{"n": 1}]
+    storage.upgrade_archive(engine)
+    assert raw_rows(url, "SELECT * FROM document_list") == listed

@@ -122,7 +122,15 @@ def search(
     if not hits:
         click.echo(f"no {'documents' if wanted.given() else 'articles'} match {query!r}")
         return
-    for hit in hits:
+    for index, hit in enumerate(hits):
+        if wanted.doc_number and index == 0 and hit.number_match:
+            click.echo(f"numbered {wanted.doc_number}:")
+        if (
+            wanted.doc_number
+            and not hit.number_match
+            and (index == 0 or hits[index - 1].number_match)
+        ):
+            click.echo(f"mentioning {wanted.doc_number}:")
         day = hit.published_on.isoformat() if hit.published_on else "(no date)"
         number = f"  {hit.doc_number}" if hit.doc_number else ""
         click.echo(f"{hit.article_id}  {day}  {hit.column_name or '-'}{number}  {hit.title}")
@@ -131,11 +139,16 @@ def search(
     click.echo(f"{count(len(hits), 'article')}{more}")
 
 
+_SAME = {"doc_number_guessed: 0", "is_interpretation: 0"}  # the usual: not worth a line
+
+
 def echo_document(fields: dict[str, Any]) -> None:
     """A document's metadata under the header of `show`, one line each (its meta tags aside:
     `--json` has them)."""
     for name, value in fields.items():
-        if value in (None, "", [], {}) or name == "meta":
+        if value in (None, "", [], {}) or name == "meta" or f"{name}: {value}" in _SAME:
+            continue
+        if name.endswith("_raw") and value == fields.get(name.removesuffix("_raw")):
             continue
         if name == "column_path":
             value = " > ".join(value)
