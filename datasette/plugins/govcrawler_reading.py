@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from storage.search.syntax import fts5, parse
 
 CSS = Path(__file__).with_name("govcrawler.css")
 CSS_URL = "/-/govcrawler.css"
-BODY_CHARACTERS = 280
+BODY_COLUMNS = 280  # a body's start in a table page, in columns of Latin letters
 # Which canned query shows a row: by (table, column) of the id.
 ARTICLE_TABLES = ("articles", "article_list")
 DOCUMENT_TABLES = ("documents", "document_list")
@@ -133,9 +134,19 @@ def render_cell(
         href = f"{datasette.urls.database(database)}/{target[0]}?id={target[1]}"
         return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
     if column == "body" and isinstance(value, str):  # on one line, its start only
-        start = " ".join(value[:BODY_CHARACTERS].split())
-        if len(value) <= BODY_CHARACTERS:
-            return Markup(escape(start))
+        start = _start(value)
+        if len(start) == len(value):
+            return Markup(escape(" ".join(start.split())))
         more = f'… <span class="more">({len(value):,} characters)</span>'
-        return Markup(f"{escape(start)}{more}")
+        return Markup(f"{escape(' '.join(start.split()))}{more}")
     return None
+
+
+def _start(text: str) -> str:
+    """The start of `text` that fills BODY_COLUMNS columns (a Chinese character takes two)."""
+    used = 0
+    for index, character in enumerate(text):
+        used += 2 if unicodedata.east_asian_width(character) in "WF" else 1
+        if used > BODY_COLUMNS:
+            return text[:index]
+    return text
