@@ -271,6 +271,13 @@ def test_a_doc_number_in_any_form_finds_its_document_first_then_the_texts_citing
     assert found[1:] == hits(archive, FORMS[0])[1:]
 
 
+def test_dates_and_columns_bound_the_documents_found_by_number(archive: str) -> None:
+    later = hits(archive, "川府发〔2024〕3号", "--since", "2024-03-01")
+    assert [(hit["url"], hit["number_match"]) for hit in later] == [(FOLLOW_UP.url, False)]
+    assert hits(archive, "川府发〔2024〕3号", "--column", "10765") == []
+    assert hits(archive, "川府发〔2024〕3号", "--until", "2024-02-05")[0]["url"] == MEASURES.url
+
+
 def test_the_texts_of_a_number_are_searched_as_one_phrase(archive: str) -> None:
     """川府发〔2024〕30号 is not 川府发〔2024〕3号, nor is a text with 川府发, 2024 and 3 apart."""
     assert hits(archive, "川府发〔2024〕30号") == []

@@ -66,8 +66,8 @@ def prepare_connection(conn: sqlite3.Connection, database: str) -> None:
 
 
 @hookimpl
-def extra_css_urls() -> list[str]:
-    return [CSS_URL]
+def extra_css_urls(datasette: Any) -> list[str]:
+    return [datasette.urls.path(CSS_URL)]
 
 
 @hookimpl

@@ -23,19 +23,19 @@ _CURRENT = (
     "ON dv.version_id = dr.current_version_id WHERE dr.id = {id}"
 )
 _COLUMNS = {"issuer": "issuer", "series": "doc_series", "validity": "validity"}
-_SHOWN = "a.id, a.url, a.title, a.published_on, a.column_name, a.body"
+_SHOWN = "f.id, f.url, f.title, f.published_on, f.column_name, f.body"
 # Documents with the number now, then those that had it in an earlier version (re-numbered).
 _NUMBERED = """
 SELECT {shown}, 0 AS former FROM document_version AS d
-JOIN article AS r ON r.current_version_id = d.version_id JOIN articles AS a ON a.id = r.id
+JOIN article AS r ON r.current_version_id = d.version_id JOIN articles AS f ON f.id = r.id
 WHERE d.doc_number = :doc_number {where}
-ORDER BY d.is_interpretation, a.published_on, a.id
+ORDER BY d.is_interpretation, f.published_on, f.id
 """
 _FORMERLY = """
 SELECT DISTINCT {shown}, 1 AS former FROM document_version AS d
-JOIN articles AS a ON a.id = d.article_id
-WHERE d.doc_number = :doc_number AND a.id NOT IN ({taken}) {where}
-ORDER BY a.id
+JOIN articles AS f ON f.id = d.article_id
+WHERE d.doc_number = :doc_number AND f.id NOT IN ({taken}) {where}
+ORDER BY f.id
 """
 _NUMBERS = (
     "SELECT r.id, d.doc_number FROM article AS r JOIN document_version AS d "
@@ -78,13 +78,20 @@ def parameters(wanted: DocumentFilter) -> dict[str, Any]:
     return {f"doc_{name}": value for name, value in wanted.given().items()}
 
 
-def numbered(session: Session, wanted: DocumentFilter, limit: int) -> list[Row[Any]]:
-    """The documents with the 文号 `wanted.doc_number` (and its filters): those numbered so
-    now, an original before its 解读, oldest first; then those numbered so formerly."""
+def numbered(
+    session: Session,
+    wanted: DocumentFilter,
+    limit: int,
+    where: str = "",
+    params: dict[str, Any] | None = None,
+) -> list[Row[Any]]:
+    """The documents with the 文号 `wanted.doc_number` (and its filters, and the conditions
+    `where` on `articles AS f` with their `params`): those numbered so now, an original before
+    its 解读, oldest first; then those numbered so formerly."""
     if not wanted.doc_number:
         return []
-    params = {"doc_number": wanted.doc_number, **parameters(wanted)}
-    where = condition("a.id", wanted)
+    params = {**(params or {}), "doc_number": wanted.doc_number, **parameters(wanted)}
+    where += condition("f.id", wanted)
     rows = list(session.execute(text(_NUMBERED.format(shown=_SHOWN, where=where)), params))
     taken = ",".join(str(row.id) for row in rows) or "0"
     sql = _FORMERLY.format(shown=_SHOWN, where=where, taken=taken)

@@ -169,7 +169,8 @@ def search_articles(
     wanted = documents_filter or DocumentFilter()
     column_id, column_name = _column(session, column) if column is not None else (None, None)
     filters = {"since": since, "until": until, "column_id": column_id, "column_name": column_name}
-    numbered = documents.numbered(session, wanted, limit)
+    typed = filters if _postgresql(session) else _sqlite_dates(filters)
+    numbered = documents.numbered(session, wanted, limit, _filters_postgresql(filters), typed)
     extra = (documents.condition("f.id", wanted), documents.parameters(wanted))
     if _postgresql(session):
         rows = _search_postgresql(session, parsed, filters, limit + len(numbered), extra)
@@ -179,8 +180,7 @@ def search_articles(
             "limit": limit + len(numbered),
             **filters,
             **extra[1],
-            "since": None if since is None else since.isoformat(),  # as SQLite stores dates
-            "until": None if until is None else until.isoformat(),
+            **_sqlite_dates(filters),
         }
         filtered = any(v is not None for v in filters.values())
         rows = _search_sqlite(session, params, filtered, _excludes(parsed.node), extra[0])
@@ -254,6 +254,14 @@ def _words_for_prefixes(session: Session, node: Node) -> Node:
         return node
     phrases = tuple(Phrase(" ".join([*before, word]), prefix=False) for word in found)
     return phrases[0] if len(phrases) == 1 else AnyOf(phrases)
+
+
+def _sqlite_dates(filters: dict[str, Any]) -> dict[str, Any]:
+    """The filters with their dates as SQLite stores them (text)."""
+    return {
+        **filters,
+        **{name: filters[name].isoformat() for name in ("since", "until") if filters[name]},
+    }
 
 
 def _excludes(node: Node) -> bool:
@@ -363,7 +371,8 @@ def _nocase(column: str, param: str, session: Session) -> str:
 
 
 def _filters_postgresql(filters: dict[str, Any]) -> str:
-    """The filters given, as conditions on `articles AS f` (PostgreSQL types: no NULL tests)."""
+    """The filters given, as conditions on `articles AS f` (PostgreSQL types: no NULL tests;
+    SQLite takes them too, for the documents found by number)."""
     conditions = {
         "since": "f.published_on >= :since",
         "until": "f.published_on <= :until",
