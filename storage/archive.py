@@ -4,7 +4,9 @@
 a new article, the same article seen again (by URL, by id, or by the same body under another
 URL, which becomes an alias), or a new version of a known article. `record_capture` keeps the
 raw response; `record_gone` marks an article withdrawn. Each keeps the search index and the
-near-duplicate index in step, inside the caller's transaction.
+near-duplicate index in step, inside the caller's transaction, and records what changed
+(`storage.changes`). A document's metadata and references go with each of its versions
+(`storage.documents`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from sqlalchemy import (
     Update,
     bindparam,
     delete,
-    event,
     func,
     insert,
     or_,
@@ -41,8 +42,10 @@ from storage.documents import (
     document_of,
     index_title,
     rewrite_document,
+    same_number,
     write_document,
 )
+from storage.indexing import SearchIndex, search_index
 from storage.models import (
     Article,
     ArticleAlias,
@@ -53,8 +56,7 @@ from storage.models import (
     SiteColumn,
     table_of,
 )
-from storage.search import index as fulltext
-from storage.writing import ArchiveSession, per_transaction, writer
+from storage.writing import writer
 
 
 @dataclass(frozen=True)
@@ -279,56 +281,6 @@ _COLUMN_SEEN = (
 _INSERT_COLUMN = insert(_column)
 
 
-class _SearchIndex:
-    """The search-index changes of a transaction, written just before it commits.
-
-    FTS5 flushes its in-memory index to a new on-disk segment whenever a statement opens a
-    statement journal (any UPDATE with foreign keys does): an index insert among each
-    article's other writes cost ~2 ms and left one small segment per article. Queued and
-    written together at commit, a batch makes one segment. What a reader sees in the archive
-    and in its index still agrees at every commit; a rollback drops the queue with the rest.
-    """
-
-    def __init__(self) -> None:
-        self.changes: list[tuple[bool, int, str, str]] = []
-
-    def add(self, article_id: int, title: str, body: str) -> None:
-        self.changes.append((True, article_id, title, body))
-
-    def remove(self, article_id: int, title: str, body: str) -> None:
-        """`title` and `body` as they were indexed (a contentless index needs them)."""
-        self.changes.append((False, article_id, title, body))
-
-    def write(self, db: Connection) -> None:
-        changes, self.changes = self.changes, []
-        words: set[str] = set()
-        for added, article_id, title, body in changes:
-            if added:
-                words |= fulltext.index_article(db, article_id, title, body)
-            else:
-                fulltext.unindex_article(db, article_id, title, body)
-        fulltext.add_words(db, words)
-
-
-# Dropped with the transaction however it ends: a reused session must not index articles it
-# never committed.
-_PENDING_SEARCH = per_transaction("storage.archive.search_index")
-
-
-def _search_index(session: Session) -> _SearchIndex:
-    index = session.info.get(_PENDING_SEARCH)
-    if index is None:
-        index = session.info[_PENDING_SEARCH] = _SearchIndex()
-    return index
-
-
-@event.listens_for(ArchiveSession, "before_commit")
-def _write_search_index(session: Session) -> None:
-    index = session.info.get(_PENDING_SEARCH)
-    if index is not None and index.changes:
-        index.write(session.connection())
-
-
 @dataclass(frozen=True)
 class _Known:
     """The archived article a page matched: what the write path needs of its row."""
@@ -364,13 +316,13 @@ def record_article(
     with the crawl run (`run_id`, when known)."""
     db = writer(session)
     visit = _Visit(seen_at, capture_id, run_id)
-    result = _record_article(db, _search_index(session), record, visit)
+    result = _record_article(db, search_index(session), record, visit)
     _link_capture(db, capture_id, result.article_id)
     return result
 
 
 def _record_article(
-    db: Connection, search: _SearchIndex, record: ArticleRecord, visit: _Visit
+    db: Connection, search: SearchIndex, record: ArticleRecord, visit: _Visit
 ) -> Result:
     seen_at = visit.seen_at
     alias_of = _seen_alias(db, record.url, seen_at)
@@ -450,7 +402,8 @@ def _link_capture(db: Connection, capture_id: int | None, article_id: int | None
 
 
 def _find_article(db: Connection, record: ArticleRecord) -> _Known | None:
-    """The archived article this page is: same URL, same id, or same body elsewhere."""
+    """The archived article this page is: same URL, same id, or same body elsewhere (and, for
+    a document, the same 文号)."""
     rows = db.execute(
         _FIND,
         {
@@ -460,7 +413,10 @@ def _find_article(db: Connection, record: ArticleRecord) -> _Known | None:
         },
     ).all()
     for key in ("url", "canonical_id", "body_digest"):
-        found = next((row for row in rows if getattr(row, key) == getattr(record, key)), None)
+        same = (row for row in rows if getattr(row, key) == getattr(record, key))
+        if key == "body_digest":  # a document re-issued under a new number is another one
+            same = (row for row in same if same_number(db, row.current_version_id, record.document))
+        found = next(same, None)
         if found is not None:
             return _Known(*found[:-1])
     by_alias = db.execute(_FIND_BY_ALIAS, {"canonical_id": record.canonical_id}).first()
@@ -468,7 +424,7 @@ def _find_article(db: Connection, record: ArticleRecord) -> _Known | None:
 
 
 def _new_article(
-    db: Connection, search: _SearchIndex, record: ArticleRecord, visit: _Visit
+    db: Connection, search: SearchIndex, record: ArticleRecord, visit: _Visit
 ) -> Result:
     seen_at = visit.seen_at
     simhash, keys = record.signature
@@ -533,7 +489,7 @@ def _current(db: Connection, article: _Known) -> Any:
 
 
 def _refresh(
-    db: Connection, search: _SearchIndex, article: _Known, record: ArticleRecord, visit: _Visit
+    db: Connection, search: SearchIndex, article: _Known, record: ArticleRecord, visit: _Visit
 ) -> Result:
     """The same URL again: unchanged content moves `last_seen_at`, changed content is a new
     version, each changed field recorded (and a page seen again is no longer withdrawn)."""
@@ -566,7 +522,7 @@ def _refresh(
 
 
 def _add_alias(
-    db: Connection, search: _SearchIndex, article: _Known, record: ArticleRecord, seen_at: datetime
+    db: Connection, search: SearchIndex, article: _Known, record: ArticleRecord, seen_at: datetime
 ) -> None:
     """Keep `record.url` as another URL of `article`.
 

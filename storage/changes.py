@@ -66,6 +66,10 @@ def _files(attachments: list[dict[str, Any]]) -> str:
     )
 
 
+def _links(links: list[dict[str, str]]) -> str:
+    return json.dumps([[k.get("title"), k.get("url")] for k in links], ensure_ascii=False)
+
+
 def _number(row: Any) -> str | None:
     return (row.doc_number or row.doc_number_raw) if row is not None else None
 
@@ -98,6 +102,9 @@ def changed_fields(
                 before = _text(getattr(old_document, name))
                 after = _text(getattr(new_document, name))
             pairs.setdefault(name, (before, after))
+        for name in ("interpretations", "related"):
+            before, after = _links(getattr(old_document, name)), _links(getattr(new_document, name))
+            pairs[name] = (before, after)
     return [(name, before, after) for name, (before, after) in pairs.items() if before != after]
 
 

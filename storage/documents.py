@@ -73,10 +73,12 @@ def document_digest(
     content: list[Any], document: DocumentRecord, attachments: list[dict[str, Any]]
 ) -> str:
     """SHA-256 of a document version: `content` (what an article's digest covers: title, date,
-    body, captions), the versioned metadata and the attachments' names and URLs."""
+    body, captions), the versioned metadata, the attachments' names and URLs, and its 解读 and
+    related links (a 解读 published later adds its link to the page: a new version)."""
     metadata = {name: _text(getattr(document, name)) for name in VERSIONED}
     files = [[a.get("text") or a.get("name"), a.get("url")] for a in attachments]
-    payload = json.dumps([*content, metadata, files], ensure_ascii=False)
+    links = [[[k.get("title"), k.get("url")] for k in document.interpretations + document.related]]
+    payload = json.dumps([*content, metadata, files, *links], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -124,6 +126,19 @@ def rewrite_document(
 def document_of(db: Connection, version_id: int) -> Row[Any] | None:
     """The `document_version` row of a version (None for an article's version)."""
     return db.execute(_DOCUMENT_OF, {"version_id": version_id}).first()
+
+
+def same_number(db: Connection, version_id: int, document: DocumentRecord | None) -> bool:
+    """Whether a document page may be the archived version's article by its body: not when
+    both have a 文号 and they differ (the same text re-issued under a new number)."""
+    if document is None:
+        return True
+    archived = document_of(db, version_id)
+    if archived is None:
+        return True
+    theirs = archived.doc_number or archived.doc_number_raw
+    mine = document.doc_number or document.doc_number_raw
+    return theirs is None or mine is None or theirs == mine
 
 
 def references_of(document: DocumentRecord) -> list[dict[str, Any]]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from alembic import command
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 import storage
 from storage.db import _alembic_config
@@ -42,13 +43,17 @@ def snapshot(url: str) -> dict[str, list[dict[str, object]]]:
     return {name: raw_rows(url, sql) for name, sql in TABLES.items()}
 
 
-def write_history(engine: Engine) -> None:
-    """Three English articles: one unchanged, one retitled with a new body, one withdrawn."""
-    sessions = storage.session_factory(engine)
-    first = [
+def first_generation() -> list[storage.ArticleRecord]:
+    return [
         numbered_article(n, f"Report {n}", f"Sichuan report number {n} on bamboo.", None, "m")
         for n in range(3)
     ]
+
+
+def write_history(engine: Engine) -> None:
+    """Three English articles: one unchanged, one retitled with a new body, one withdrawn."""
+    sessions = storage.session_factory(engine)
+    first = first_generation()
     with sessions.begin() as session:
         for record in first:
             storage.record_article(session, record, SEEN)
@@ -140,3 +145,41 @@ def test_a_date_of_a_version_is_text_in_the_change(engine: Engine) -> None:
         "2020-03-01",
         "2020-03-02",
     )
+
+
+def test_every_column_of_the_new_views_and_tables_is_documented(engine: Engine) -> None:
+    schema = (Path(__file__).parents[1] / "docs" / "schema.md").read_text(encoding="utf-8")
+    with engine.connect() as connection:
+        for name in (
+            "documents",
+            "field_changes",
+            "document_citations",
+            "document_interpretations",
+            "document_version",
+            "document_reference",
+            "article_change",
+        ):
+            section = schema.split(f"## `{name}` (")[1].split("\n## ")[0]
+            if name == "document_version":  # documented as the columns of `documents`
+                section += schema.split("## `documents` (")[1].split("\n## ")[0]
+            columns = connection.execute(text(f"SELECT * FROM {name} LIMIT 0")).keys()
+            missing = [c for c in columns if f"`{c}`" not in section]
+            assert not missing, f"{name}: {missing} not in docs/schema.md"
+
+
+def test_english_articles_archived_before_are_unchanged_on_recrawl(engine: Engine) -> None:
+    """Their digests did not change: no spurious version in an upgraded archive."""
+    sessions = storage.session_factory(engine)
+    first = first_generation()
+    with sessions.begin() as session:
+        for record in first:
+            storage.record_article(session, record, SEEN)
+    downgrade(engine, "0007")
+    storage.upgrade_archive(engine)
+    url = url_of(engine)
+    before = raw_rows(url, BACKFILLED)
+    with sessions.begin() as session:
+        outcomes = [storage.record_article(session, r, LATER).outcome for r in first]
+    assert outcomes == [storage.Outcome.UNCHANGED] * 3
+    assert raw_rows(url, BACKFILLED) == before
+    assert raw_rows(url, "SELECT MAX(version_count) AS n FROM articles") == [{"n": 1}]

@@ -4,7 +4,20 @@ search, show, export and count what it holds, and keep the test fixtures.
 One click group (`main`); its commands live in the modules below, by what they work on.
 """
 
-from govcrawler.cli import archive_commands, crawl_commands, db_commands, fixture_commands
+from govcrawler.cli import (
+    archive_commands,
+    changes_command,
+    crawl_commands,
+    db_commands,
+    fixture_commands,
+)
 from govcrawler.cli.common import main
 
-__all__ = ["archive_commands", "crawl_commands", "db_commands", "fixture_commands", "main"]
+__all__ = [
+    "archive_commands",
+    "changes_command",
+    "crawl_commands",
+    "db_commands",
+    "fixture_commands",
+    "main",
+]
