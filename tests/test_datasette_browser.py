@@ -173,6 +173,9 @@ def test_list_pages_have_rows_of_readable_height(
     widths = browser.evaluate(WIDTHS)
     for column in text_columns:
         assert widths[column] >= NARROWEST_TEXT_COLUMN, widths
+    if "body" in text_columns:  # cut to its start, its length said
+        cut = "[...document.querySelectorAll('td.col-body')].map(td => td.innerText)"
+        assert any(text.endswith(" characters)") for text in browser.evaluate(cut))
 
 
 def test_a_chinese_search_finds_words_of_any_length_and_doc_numbers(
