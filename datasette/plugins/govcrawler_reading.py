@@ -26,9 +26,15 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from datasette import hookimpl
-from govcrawler.extract.docnumber import doc_number_query
-from storage.exceptions import SearchQueryError
-from storage.search.syntax import fts5, parse
+
+try:  # govcrawler's query language, where govcrawler is installed beside Datasette
+    from govcrawler.extract.docnumber import doc_number_query
+    from storage.exceptions import SearchQueryError
+    from storage.search.syntax import fts5, parse
+
+    LANGUAGE = True
+except ImportError:  # Datasette's own search box then; links and widths all the same
+    LANGUAGE = False
 
 CSS = Path(__file__).with_name("govcrawler.css")
 CSS_URL = "/-/govcrawler.css"
@@ -61,7 +67,7 @@ def archive_match(query: str) -> str:
 @hookimpl(trylast=True)  # after Datasette's own escape_fts, which this one replaces
 def prepare_connection(conn: sqlite3.Connection, database: str) -> None:
     found = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts_words'").fetchone()
-    if found:
+    if found and LANGUAGE:
         conn.create_function("escape_fts", 1, archive_match, deterministic=True)
 
 
