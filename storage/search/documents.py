@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, text
+from sqlalchemy import Row, inspect, text
 from sqlalchemy.orm import Session
 
 from storage.exceptions import SearchQueryError
@@ -99,9 +99,15 @@ def numbered(
     return rows[:limit]
 
 
+def available(session: Session) -> bool:
+    """Whether the archive has documents at all (revision 0008 or later): the search API
+    also reads archives of earlier revisions."""
+    return inspect(session.connection()).has_table("document_version")
+
+
 def doc_numbers(session: Session, ids: list[int]) -> dict[int, str | None]:
     """The current 文号 of the documents among `ids` (articles are absent)."""
-    if not ids:
+    if not ids or not available(session):
         return {}
     found = session.execute(text(_NUMBERS.format(",".join(str(int(i)) for i in ids))))
     return {row.id: row.doc_number for row in found}

@@ -167,6 +167,10 @@ def search_articles(
         raise SearchQueryError(f"since ({since:%Y-%m-%d}) is after until ({until:%Y-%m-%d})")
     parsed = parse(query)
     wanted = documents_filter or DocumentFilter()
+    if (wanted.doc_number or wanted.given()) and not documents.available(session):
+        raise SearchQueryError(
+            "this archive has no documents yet (revision 0008 adds them): govcrawler db upgrade"
+        )
     column_id, column_name = _column(session, column) if column is not None else (None, None)
     filters = {"since": since, "until": until, "column_id": column_id, "column_name": column_name}
     typed = filters if _postgresql(session) else _sqlite_dates(filters)
