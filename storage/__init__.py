@@ -24,7 +24,7 @@ from storage.db import (
     session_factory,
     upgrade_archive,
 )
-from storage.documents import DocumentRecord
+from storage.documents import DocumentRecord, quoted_in
 from storage.exceptions import ArchiveError
 from storage.models import (
     Article,
@@ -69,6 +69,7 @@ __all__ = [
     "create_archive_engine",
     "head_revision",
     "open_archive",
+    "quoted_in",
     "record_article",
     "record_capture",
     "record_column",

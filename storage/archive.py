@@ -466,7 +466,7 @@ def _add_version(
         },
     ).scalar_one()
     if record.document is not None:
-        write_document(db, article_id, version_id, record.document)
+        write_document(db, article_id, version_id, record.document, record.title)
     db.execute(_MAKE_CURRENT, _set(article_id, current_version_id=version_id))
     return version_id
 
@@ -567,7 +567,7 @@ def _add_alias(
         _VERSION_REWRITTEN,
         _set(current.id, content_digest=record.digest, **_content_of(record)),
     )
-    rewrite_document(db, article.id, current.id, record.document)
+    rewrite_document(db, article.id, current.id, record.document, record.title)
     search.add(article.id, index_title(record.title, record.document), record.body)
     db.execute(
         _SEEN_MOVED,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -97,9 +98,9 @@ _DELETE_DOCUMENT = delete(_document).where(_document.c.version_id == bindparam("
 
 
 def write_document(
-    db: Connection, article_id: int, version_id: int, document: DocumentRecord
+    db: Connection, article_id: int, version_id: int, document: DocumentRecord, title: str
 ) -> None:
-    """The `document_version` row of a new version, and what it refers to."""
+    """The `document_version` row of a new version, what it refers to and its names."""
     row = document.as_row()
     db.execute(
         _INSERT_DOCUMENT,
@@ -107,20 +108,24 @@ def write_document(
     )
     references = [
         {"version_id": version_id, "article_id": article_id, **reference}
-        for reference in references_of(document)
+        for reference in references_of(document, title)
     ]
     if references:
         db.execute(_INSERT_REFERENCES, references)
 
 
 def rewrite_document(
-    db: Connection, article_id: int, version_id: int, document: DocumentRecord | None
+    db: Connection,
+    article_id: int,
+    version_id: int,
+    document: DocumentRecord | None,
+    title: str,
 ) -> None:
     """A version's content replaced in place (an earlier original found after its copy)."""
     db.execute(_DELETE_REFERENCES, {"version_id": version_id})
     db.execute(_DELETE_DOCUMENT, {"version_id": version_id})
     if document is not None:
-        write_document(db, article_id, version_id, document)
+        write_document(db, article_id, version_id, document, title)
 
 
 def document_of(db: Connection, version_id: int) -> Row[Any] | None:
@@ -141,26 +146,43 @@ def same_number(db: Connection, version_id: int, document: DocumentRecord | None
     return theirs is None or mine is None or theirs == mine
 
 
-def references_of(document: DocumentRecord) -> list[dict[str, Any]]:
-    """The document's references, each (kind, role, value) once, in order."""
+def references_of(document: DocumentRecord, title: str) -> list[dict[str, Any]]:
+    """The document's references, each (kind, role, value) once, in order; and its names (its
+    title and the 《titles》 its title quotes: `关于印发《办法》的通知` is also 办法), which a
+    解读 quoting one of them is matched with by an index lookup."""
     found: dict[tuple[str, str, str], str | None] = {}
     for raw, normalised in document.cited_numbers:
         if normalised and normalised != document.doc_number:
             found.setdefault(("number", "body", normalised), raw)
-    for title in document.quoted_titles:
-        if title.strip():
-            found.setdefault(("title", "body", title.strip()), None)
-    for role, links in (
-        ("interpretation", document.interpretations),
-        ("related", document.related),
-    ):
-        for link in links:
+    for quoted in document.quoted_titles:
+        if quoted.strip():
+            found.setdefault(("title", "body", quoted.strip()), None)
+    links = [("interpretation", document.interpretations), ("related", document.related)]
+    for role, linked in links:
+        for link in linked:
             if link.get("url"):
                 found.setdefault(("link", role, link["url"]), link.get("title"))
+    for name in [title.strip(), *quoted_in(title)]:
+        if name:
+            found.setdefault(("name", "title", name), None)
     return [
         {"kind": kind, "role": role, "value": value, "raw": raw}
         for (kind, role, value), raw in found.items()
     ]
+
+
+_QUOTED = re.compile(r"《([^《》]+)》")
+_INNER_QUOTES = str.maketrans("〈〉", "《》")
+
+
+def quoted_in(text: str) -> list[str]:
+    """The 《…》 titles `text` quotes, each once (〈〉 inside read as 《》, spaces folded)."""
+    found: dict[str, None] = {}
+    for match in _QUOTED.finditer(text):
+        quoted = " ".join(match.group(1).translate(_INNER_QUOTES).split())
+        if quoted:
+            found.setdefault(quoted)
+    return list(found)
 
 
 def index_title(title: str, document: DocumentRecord | Row[Any] | None) -> str:

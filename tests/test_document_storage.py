@@ -290,6 +290,29 @@ def test_the_same_text_reissued_under_a_new_number_is_another_document(
     assert write(sessions, elsewhere, at=GEN2) == [Outcome.NEW_ALIAS]
 
 
+def test_the_original_found_after_its_republication_brings_its_metadata(
+    sessions: sessionmaker[Session], archive_url: str
+) -> None:
+    """The earlier page takes the primary URL and the current version's content: its
+    document row and references too."""
+    republished = metadata(
+        dataclasses.replace(
+            MEASURES,
+            url=MEASURES.url.replace("zfwjts/2024/3/18", "c102914/2024/3/25"),
+            canonical_id="e" * 32,
+            published_on=date(2024, 3, 25),
+        ),
+        published_on=date(2024, 3, 25),
+        cited_numbers=[],
+    )
+    assert write(sessions, republished, MEASURES) == [Outcome.NEW, Outcome.NEW_ALIAS]
+    [row] = raw_rows(archive_url, "SELECT url, published_on, versions FROM documents")
+    assert row == {"url": MEASURES.url, "published_on": "2024-03-18", "versions": 1}
+    cited = raw_rows(archive_url, "SELECT cited_number FROM document_citations ORDER BY 1")
+    assert [c["cited_number"] for c in cited] == ["国办发〔2023〕15号", "川办发〔2019〕7号"]
+    assert index_search(archive_url, "2024 AND 12 AND 办发") == [1]
+
+
 def test_changes_carry_their_crawl_run(sessions: sessionmaker[Session], archive_url: str) -> None:
     with sessions.begin() as session:
         run_id = start_run(session, "sc_zhengwu", GEN2, 4242, "host", full=False, recovery=False).id

@@ -3,7 +3,6 @@ archived as an article with its metadata (`storage.DocumentRecord`), its raw res
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from sqlalchemy.orm import Session
@@ -19,10 +18,6 @@ from govcrawler.pipelines.path import run_of
 
 # The 政策解读 columns (SITE-ZH §1: 政策解读, 部门解读, 媒体视角 and the two others).
 INTERPRETATION_COLUMNS = frozenset({"13299", "14097", "13301", "13303", "14083"})
-_QUOTED = re.compile(r"《([^《》]+)》")
-_INNER_QUOTES = str.maketrans(
-    "〈〉", "《》"
-)  # 《关于印发〈办法〉的通知》 names 关于印发《办法》的通知
 
 
 def clean_document(item: DocumentPage) -> DocumentPage:
@@ -58,13 +53,7 @@ def archive_document(session: Session, item: DocumentPage) -> list[str]:
 
 def quoted_titles(*texts: str) -> list[str]:
     """The 《…》 titles the texts quote, each once, in order (inner 〈〉 read as 《》)."""
-    found: dict[str, None] = {}
-    for text in texts:
-        for match in _QUOTED.finditer(text):
-            title = " ".join(match.group(1).translate(_INNER_QUOTES).split())
-            if title:
-                found.setdefault(title)
-    return list(found)
+    return list(dict.fromkeys(title for text in texts for title in storage.quoted_in(text)))
 
 
 def is_interpretation(document: Document) -> bool:

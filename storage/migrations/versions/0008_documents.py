@@ -126,46 +126,46 @@ WHERE r.kind = 'number'
 """
 
 # A 解读 and its document: a link either way (the document's 解读 list, or the interpretation's
-# links), else a 《title》 the interpretation quotes, else a 文号 it cites. One row per pair, by
-# the strongest match.
+# links), else a 《title》 the interpretation quotes that names the document (its title, or a
+# title its title quotes: `name` references), else a 文号 it cites. One row per pair, by the
+# strongest match. Every join is an index lookup: a scan of the documents per reference took
+# 16 s at 5,600 documents.
 DOCUMENT_INTERPRETATIONS_VIEW = """
 CREATE VIEW document_interpretations AS
-WITH current_doc AS (
-    SELECT d.article_id, d.doc_number, d.is_interpretation, v.title
-    FROM document_version AS d
-    JOIN article AS a ON a.current_version_id = d.version_id
-    JOIN article_version AS v ON v.id = d.version_id
-),
-current_ref AS (
-    SELECT r.article_id, r.kind, r.role, r.value,
+WITH current_ref AS (
+    SELECT r.version_id, r.article_id, r.kind, r.role, r.value,
            COALESCE((SELECT x.id FROM article AS x WHERE x.url = r.value),
                     (SELECT al.article_id FROM article_alias AS al WHERE al.url = r.value))
                AS target_id
     FROM document_reference AS r
-    JOIN article AS a ON a.current_version_id = r.version_id
+    JOIN article AS a ON a.id = r.article_id AND a.current_version_id = r.version_id
+    WHERE r.kind IN ('link', 'title', 'number')
 ),
 pairs AS (
     SELECT r.target_id AS interpretation_id, r.article_id AS document_id, 1 AS strength
     FROM current_ref AS r
     WHERE r.kind = 'link' AND r.role = 'interpretation' AND r.target_id IS NOT NULL
     UNION ALL
-    SELECT r.article_id, d.article_id, 1
+    SELECT r.article_id, t.id, 1
     FROM current_ref AS r
-    JOIN current_doc AS i ON i.article_id = r.article_id AND i.is_interpretation
-    JOIN current_doc AS d ON d.article_id = r.target_id AND NOT d.is_interpretation
+    JOIN document_version AS i ON i.version_id = r.version_id AND i.is_interpretation
+    JOIN article AS t ON t.id = r.target_id
+    JOIN document_version AS d ON d.version_id = t.current_version_id AND NOT d.is_interpretation
     WHERE r.kind = 'link'
     UNION ALL
-    SELECT r.article_id, d.article_id, 2
+    SELECT r.article_id, n.article_id, 2
     FROM current_ref AS r
-    JOIN current_doc AS i ON i.article_id = r.article_id AND i.is_interpretation
-    JOIN current_doc AS d ON NOT d.is_interpretation
-        AND (d.title = r.value OR d.title LIKE '%《' || r.value || '》%')
+    JOIN document_version AS i ON i.version_id = r.version_id AND i.is_interpretation
+    JOIN document_reference AS n ON n.kind = 'name' AND n.value = r.value
+    JOIN article AS na ON na.id = n.article_id AND na.current_version_id = n.version_id
+    JOIN document_version AS d ON d.version_id = n.version_id AND NOT d.is_interpretation
     WHERE r.kind = 'title'
     UNION ALL
     SELECT r.article_id, d.article_id, 3
     FROM current_ref AS r
-    JOIN current_doc AS i ON i.article_id = r.article_id AND i.is_interpretation
-    JOIN current_doc AS d ON d.doc_number = r.value AND NOT d.is_interpretation
+    JOIN document_version AS i ON i.version_id = r.version_id AND i.is_interpretation
+    JOIN document_version AS d ON d.doc_number = r.value AND NOT d.is_interpretation
+    JOIN article AS da ON da.id = d.article_id AND da.current_version_id = d.version_id
     WHERE r.kind = 'number'
 )
 SELECT p.interpretation_id,
