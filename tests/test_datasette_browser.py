@@ -173,6 +173,9 @@ def test_list_pages_have_rows_of_readable_height(
     widths = browser.evaluate(WIDTHS)
     for column in text_columns:
         assert widths[column] >= NARROWEST_TEXT_COLUMN, widths
+    if path == "/archive/article_list":  # every column in the window: nothing off its edge
+        table = "document.querySelector('table.rows-and-columns').getBoundingClientRect().width"
+        assert browser.evaluate(table) <= browser.evaluate("document.body.clientWidth")
     if "body" in text_columns:  # cut to its start, its length said
         cut = "[...document.querySelectorAll('td.col-body')].map(td => td.innerText)"
         assert any(text.endswith(" characters)") for text in browser.evaluate(cut))

@@ -39,6 +39,7 @@ except ImportError:  # Datasette's own search box then; links and widths all the
 CSS = Path(__file__).with_name("govcrawler.css")
 CSS_URL = "/-/govcrawler.css"
 BODY_COLUMNS = 280  # a body's start in a table page, in columns of Latin letters
+EXCERPT_COLUMNS = 200  # an excerpt's (160 characters of English, 100 of Chinese)
 # Which canned query shows a row: by (table, column) of the id.
 ARTICLE_TABLES = ("articles", "article_list")
 DOCUMENT_TABLES = ("documents", "document_list")
@@ -139,8 +140,11 @@ def render_cell(
     if target is not None:
         href = f"{datasette.urls.database(database)}/{target[0]}?id={target[1]}"
         return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
+    if column == "excerpt" and isinstance(value, str):  # Chinese takes twice the room
+        start = _start(value, EXCERPT_COLUMNS)
+        return None if start == value else Markup(f"{escape(start)}…")
     if column == "body" and isinstance(value, str):  # on one line, its start only
-        start = _start(value)
+        start = _start(value, BODY_COLUMNS)
         if len(start) == len(value):
             return Markup(escape(" ".join(start.split())))
         more = f'… <span class="more">({len(value):,} characters)</span>'
@@ -148,11 +152,11 @@ def render_cell(
     return None
 
 
-def _start(text: str) -> str:
-    """The start of `text` that fills BODY_COLUMNS columns (a Chinese character takes two)."""
+def _start(text: str, columns: int) -> str:
+    """The start of `text` that fills `columns` columns (a Chinese character takes two)."""
     used = 0
     for index, character in enumerate(text):
         used += 2 if unicodedata.east_asian_width(character) in "WF" else 1
-        if used > BODY_COLUMNS:
+        if used > columns:
             return text[:index]
     return text
