@@ -397,3 +397,25 @@ def test_0009_downgrades_to_0008_and_back_keeping_every_row(engine: Engine) -> N
     assert raw_rows(url, "SELECT COUNT(*) AS n FROM documents") == [{"n": 1}]
     storage.upgrade_archive(engine)
     assert raw_rows(url, "SELECT * FROM document_list") == listed
+
+
+def test_show_by_a_number_two_documents_share_lists_the_other(engine: Engine) -> None:
+    """The gazette reprints a document under its 文号 with its own wording: two documents."""
+    gazette = replace(
+        MEASURES,
+        url=ZH.format(2024, "gazette-measures"),
+        canonical_id="gazette-measures",
+        body=MEASURES.body.replace("印发给你们", "印发给各地"),
+        body_digest="gazette-measures",
+        published_on=date(2024, 3, 10),
+    )
+    with storage.session_factory(engine).begin() as session:
+        for record in [MEASURES, gazette]:
+            storage.record_article(session, record, SEEN)
+    url = url_of(engine)
+    shown = json.loads(cli(url, "show", "川府发[2024]3号", "--json").stdout)
+    assert shown["url"] == MEASURES.url and len(shown["also_numbered"]) == 1
+    assert "also numbered 川府发〔2024〕3号: " in cli(url, "show", "川府发[2024]3号").stdout
+    found = hits(url, "川府发〔2024〕3号")
+    assert [hit["number_match"] for hit in found] == [True, True]
+    assert [hit["url"] for hit in found] == [MEASURES.url, gazette.url]
