@@ -7,6 +7,7 @@ canonicalising what a user typed is the caller's job (`govcrawler.extract.urls`)
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -131,6 +132,43 @@ def find_article(session: Session, key: int | str) -> Article | None:
         return article
     alias = session.get(ArticleAlias, key)
     return session.get(Article, alias.article_id) if alias is not None else None
+
+
+# A document's articles by 文号: numbered so now (an original before its 解读), then formerly.
+_NUMBERED = text(
+    "SELECT d.article_id, min(CASE WHEN r.current_version_id = d.version_id THEN 0 ELSE 1 END)"
+    " AS former, max(CASE WHEN d.is_interpretation THEN 1 ELSE 0 END) AS interpretation"
+    " FROM document_version AS d "
+    "JOIN article AS r ON r.id = d.article_id WHERE d.doc_number = :number "
+    "GROUP BY d.article_id ORDER BY former, interpretation, d.article_id"
+)
+_DOCUMENT_JSON = ("column_path", "interpretations", "related", "meta")
+
+
+def find_documents(session: Session, doc_number: str) -> list[Article]:
+    """The articles with the normalised 文号 `doc_number`: those numbered so now (an original
+    before its 解读, oldest first), then those that were in an earlier version."""
+    ids = [row.article_id for row in session.execute(_NUMBERED, {"number": doc_number})]
+    return [article for id_ in ids if (article := session.get(Article, id_)) is not None]
+
+
+def document_fields(session: Session, article: Article) -> dict[str, Any] | None:
+    """The current version's document metadata (`document_version` less its keys), values as
+    SQLite gives them and JSON decoded; None for an article that is no document."""
+    row = session.execute(
+        text("SELECT * FROM document_version WHERE version_id = :id"),
+        {"id": article.current_version_id},
+    ).first()
+    if row is None:
+        return None
+    fields = {}
+    for name, value in row._mapping.items():
+        if name in ("version_id", "article_id"):
+            continue
+        if name in _DOCUMENT_JSON and isinstance(value, str):
+            value = json.loads(value)
+        fields[name] = as_sqlite_text(value)
+    return fields
 
 
 def article_detail(session: Session, article: Article) -> ArticleDetail:

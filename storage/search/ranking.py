@@ -16,6 +16,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from storage.exceptions import SearchQueryError
+from storage.search import documents
+from storage.search.documents import DocumentFilter
 from storage.search.index import CJK_RUN, index_text, terms
 from storage.search.syntax import (
     All,
@@ -34,7 +36,14 @@ from storage.search.syntax import (
     tsquery,
 )
 
-__all__ = ["SearchHit", "SearchQueryError", "fts_query", "parse_query", "search_articles"]
+__all__ = [
+    "DocumentFilter",
+    "SearchHit",
+    "SearchQueryError",
+    "fts_query",
+    "parse_query",
+    "search_articles",
+]
 
 MAX_LIMIT = 1000
 _NONSPACE = re.compile(r"\S+")
@@ -45,7 +54,8 @@ ELLIPSIS = "…"
 @dataclass(frozen=True)
 class SearchHit:
     """One article found, best first; `score` is -bm25 in SQLite, ts_rank in PostgreSQL
-    (higher is better)."""
+    (higher is better). A document has its `doc_number`; `number_match` marks the documents
+    found by the 文号 asked for (listed first; score 0.0 unless the text matched too)."""
 
     article_id: int
     url: str
@@ -54,6 +64,8 @@ class SearchHit:
     column_name: str | None
     snippet: str
     score: float
+    doc_number: str | None = None
+    number_match: bool = False
 
 
 #: SQLite ranks a query by BM25 when it matches at most this many articles. BM25 weighs each
@@ -139,35 +151,63 @@ def search_articles(
     column: str | int | None = None,
     limit: int = 20,
     mark: tuple[str, str] = ("[", "]"),
+    documents_filter: DocumentFilter | None = None,
 ) -> list[SearchHit]:
     """The current articles matching `query`, best first: by BM25 (title above body), or, in
     SQLite for a query matching more than RANK_WINDOW articles, by title and age.
 
     `since`/`until` bound `published_on` (inclusive); `column` is a column id (10765) or
     name (any case); each hit's snippet marks the query's terms with `mark`.
+    `documents_filter`: the documents with its 文号 first, then the text's hits; its issuer,
+    series or validity keep only documents that have them.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise SearchQueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     if since is not None and until is not None and since > until:
         raise SearchQueryError(f"since ({since:%Y-%m-%d}) is after until ({until:%Y-%m-%d})")
     parsed = parse(query)
+    wanted = documents_filter or DocumentFilter()
+    if (wanted.doc_number or wanted.given()) and not documents.available(session):
+        raise SearchQueryError(
+            "this archive has no documents yet (revision 0008 adds them): govcrawler db upgrade"
+        )
     column_id, column_name = _column(session, column) if column is not None else (None, None)
     filters = {"since": since, "until": until, "column_id": column_id, "column_name": column_name}
+    typed = filters if _postgresql(session) else _sqlite_dates(filters)
+    numbered = documents.numbered(session, wanted, limit, _filters_postgresql(filters), typed)
+    extra = (documents.condition("f.id", wanted), documents.parameters(wanted))
     if _postgresql(session):
-        rows = _search_postgresql(session, parsed, filters, limit)
+        rows = _search_postgresql(session, parsed, filters, limit + len(numbered), extra)
     else:
         params = {
             "match": fts5(_words_for_prefixes(session, parsed.node)),
-            "limit": limit,
+            "limit": limit + len(numbered),
             **filters,
-            "since": None if since is None else since.isoformat(),  # as SQLite stores dates
-            "until": None if until is None else until.isoformat(),
+            **extra[1],
+            **_sqlite_dates(filters),
         }
         filtered = any(v is not None for v in filters.values())
-        rows = _search_sqlite(session, params, filtered, excludes=_excludes(parsed.node))
+        rows = _search_sqlite(session, params, filtered, _excludes(parsed.node), extra[0])
     if not rows and column_name is not None:
         _check_column_name(session, column_name)
-    pattern = _Marks(parsed.marks)
+    if not rows and not numbered:
+        documents.check_filters(session, wanted)
+    return _hits(session, numbered, rows, limit, _Marks(parsed.marks), mark)
+
+
+def _hits(
+    session: Session,
+    numbered: list[Any],
+    rows: list[Any],
+    limit: int,
+    pattern: _Marks,
+    mark: tuple[str, str],
+) -> list[SearchHit]:
+    """The documents found by number, then the text's other hits, `limit` in all."""
+    scores = {row.id: row.score for row in rows}
+    first = {row.id for row in numbered}
+    shown = [*numbered, *(row for row in rows if row.id not in first)][:limit]
+    numbers = documents.doc_numbers(session, [row.id for row in shown])
     return [
         SearchHit(
             article_id=row.id,
@@ -176,9 +216,11 @@ def search_articles(
             published_on=_day(row.published_on),
             column_name=row.column_name,
             snippet=_snippet(row.body or "", pattern, mark),
-            score=row.score,
+            score=scores.get(row.id, 0.0),
+            doc_number=numbers.get(row.id),
+            number_match=row.id in first,
         )
-        for row in rows
+        for row in shown
     ]
 
 
@@ -218,6 +260,14 @@ def _words_for_prefixes(session: Session, node: Node) -> Node:
     return phrases[0] if len(phrases) == 1 else AnyOf(phrases)
 
 
+def _sqlite_dates(filters: dict[str, Any]) -> dict[str, Any]:
+    """The filters with their dates as SQLite stores them (text)."""
+    return {
+        **filters,
+        **{name: filters[name].isoformat() for name in ("since", "until") if filters[name]},
+    }
+
+
 def _excludes(node: Node) -> bool:
     """Whether the query has a NOT."""
     if isinstance(node, Without):
@@ -226,14 +276,21 @@ def _excludes(node: Node) -> bool:
 
 
 def _search_sqlite(
-    session: Session, params: dict[str, Any], filtered: bool, excludes: bool
+    session: Session, params: dict[str, Any], filtered: bool, excludes: bool, extra: str = ""
 ) -> list[Any]:
     """The best `limit` hits from FTS5: by BM25 for a query with at most RANK_WINDOW matches
-    (counted before any filter: BM25 counts them all), else by title and age."""
+    (counted before any filter: BM25 counts them all), else by title and age. `extra`: more
+    conditions on `articles AS f` (the document filters)."""
     floor = _execute(session, _WINDOW_FLOOR, {"match": params["match"], "window": RANK_WINDOW})
+    ranked, newest = (
+        (_FILTERED, _NEWEST_FILTERED) if filtered else (_UNFILTERED, _NEWEST_UNFILTERED)
+    )
+    if extra:
+        where = _FILTERS + extra
+        ranked = text(_RANKED.format(rank=RANK, join=_FILTER_JOIN, where=where))
+        newest = text(_NEWEST.format(join=_FILTER_JOIN, where=where))
     if not floor:
-        return _execute(session, _FILTERED if filtered else _UNFILTERED, params)
-    newest = _NEWEST_FILTERED if filtered else _NEWEST_UNFILTERED
+        return _execute(session, ranked, params)
     low, high = 0, _NO_CEILING
     if params["since"] is not None or params["until"] is not None:
         dated = _dated_ids(session, params)
@@ -318,7 +375,8 @@ def _nocase(column: str, param: str, session: Session) -> str:
 
 
 def _filters_postgresql(filters: dict[str, Any]) -> str:
-    """The filters given, as conditions on `articles AS f` (PostgreSQL types: no NULL tests)."""
+    """The filters given, as conditions on `articles AS f` (PostgreSQL types: no NULL tests;
+    SQLite takes them too, for the documents found by number)."""
     conditions = {
         "since": "f.published_on >= :since",
         "until": "f.published_on <= :until",
@@ -329,12 +387,18 @@ def _filters_postgresql(filters: dict[str, Any]) -> str:
 
 
 def _search_postgresql(
-    session: Session, parsed: Query, filters: dict[str, Any], limit: int
+    session: Session,
+    parsed: Query,
+    filters: dict[str, Any],
+    limit: int,
+    extra: tuple[str, dict[str, Any]] = ("", {}),
 ) -> list[Row[Any]]:
-    """The best `limit` hits from the tsvector index (see `_SEARCH_POSTGRESQL`)."""
-    where = _filters_postgresql(filters)
+    """The best `limit` hits from the tsvector index (see `_SEARCH_POSTGRESQL`); `extra`:
+    more conditions on `articles AS f` and their parameters (the document filters)."""
+    where = _filters_postgresql(filters) + extra[0]
     superset = relaxed_tsquery(parsed.node)
-    params = {**filters, "match": tsquery(parsed.node), "ranked": superset, "limit": limit}
+    params = {**filters, **extra[1], "match": tsquery(parsed.node), "ranked": superset}
+    params["limit"] = limit
     match = "s.document @@ CAST(:match AS tsquery)"
     if needs_positions(parsed.node):
         checked = _checked(session, parsed, where, {**params, "superset": superset})
