@@ -20,6 +20,7 @@ from govcrawler.extract.docbody import body_lines, red_head_end
 from govcrawler.extract.docfields import document_fields, heading_number
 from govcrawler.extract.doclinks import (
     INTERPRETATION_LINES,
+    SOURCE_LINES,
     attachments_of,
     interpretations_of,
     related_of,
@@ -56,6 +57,8 @@ _STRAY_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 _BETWEEN_TAGS = re.compile(r">\s+<")
 _TITLE_SUFFIX = re.compile(r"\s*[-_|]\s*四川省(?:人民政府|政府信息公开)[^-_|]*$")
 _CRUMB_START = "当前位置"
+# Fewer paragraphs than this in one element is no body: the main-text method decides.
+MIN_PARAGRAPHS = 5
 _CRUMB_SPLIT = re.compile(r"\s*(?:>|＞|»|›)\s*")
 
 
@@ -71,7 +74,7 @@ def document_from_page(html: str, url: str) -> Document:
     notice = " ".join(clean_text(n.get()) for n in page.css(_RED_NOTICE)) or None
     page.css(_RED_NOTICE).drop()
     bar_source = _bar_source(page)
-    page.xpath(INTERPRETATION_LINES).drop()
+    page.xpath(f"{INTERPRETATION_LINES} | {SOURCE_LINES}").drop()
     block = metadata_block(page)
     if bar_source and not block.values.get("source"):
         block.values["source"] = bar_source
@@ -156,7 +159,22 @@ def _body_blocks(page: Selector) -> tuple[str, list[Block]]:
             # Inline runs (`<span>川医保</span> <span>规</span>`) are one text: join them.
             squeezed = Selector(text=_BETWEEN_TAGS.sub("><", found[0].get()))
             return template, blocks_of(squeezed)
+    dense = _densest_container(page)
+    if dense is not None:
+        return "unknown", blocks_of(Selector(text=_BETWEEN_TAGS.sub("><", dense.get())))
     return "unknown", generic.main_blocks(page)
+
+
+def _densest_container(page: Selector) -> Selector | None:
+    """The element with the most paragraphs of its own, when it has `MIN_PARAGRAPHS`: a red
+    head, body and signature are sibling `<p>`s, and the main-text method drops a signature
+    line repeating the issuer (a duplicate to it)."""
+    best, most = None, MIN_PARAGRAPHS - 1
+    for node in page.xpath("//body//*[p]"):
+        count = len(node.xpath("./p"))
+        if count > most:
+            best, most = node, count
+    return best
 
 
 def _title(meta: dict[str, str], heading: list[str], lines: list[str], page: Selector) -> str:
