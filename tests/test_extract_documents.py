@@ -34,15 +34,23 @@ BODY = (
 )
 
 
-def test_a_gb2312_declared_page_with_gb18030_characters_decodes_whole() -> None:
-    path = SITE_COPY / "www.sc.gov.cn/10462/10464/10684/10693/2014/7/4/10305112.shtml"
-    raw = path.read_bytes()
+@pytest.mark.parametrize(
+    ("path", "dashed"),
+    [
+        ("10462/10464/10684/10693/2014/7/4/10305112.shtml", "2014—2016年"),
+        ("10462/10464/10684/10695/2015/12/8/10362039.shtml", "2015—2016年度"),
+    ],
+)
+def test_a_gb2312_declared_page_with_gb18030_characters_decodes_whole(
+    path: str, dashed: str
+) -> None:
+    raw = (SITE_COPY / "www.sc.gov.cn" / path).read_bytes()
     assert b"charset=gb2312" in raw
     with pytest.raises(UnicodeDecodeError):
         raw.decode("gb2312")  # the trap is real: 體 and — are outside GB2312
     text, encoding = page_text(raw, "text/html")
     assert encoding == "gb18030"
-    assert "繁體" in text and "2014—2016年" in text and "\ufffd" not in text
+    assert "繁體" in text and dashed in text and "\ufffd" not in text
 
 
 def test_a_page_matching_no_layout_still_yields_a_document_from_the_fallbacks() -> None:
