@@ -256,3 +256,19 @@ def test_a_government_order_is_dated_by_the_governors_signature() -> None:
     assert str(document.fields.written_on) == "2017-09-05"
     assert document.doc_number is not None
     assert document.doc_number.normalised == "四川省人民政府令第320号"
+
+
+def test_a_gazette_database_page_is_identified_by_its_id() -> None:
+    html = (
+        "<html><head><meta name='ArticleTitle' content='四川省人民政府关于做好防汛工作的通知'>"
+        "<meta name='PubDate' content='2023-06-30 00:00:00'></head><body><div id='zoom'>"
+        f"<p>四川省人民政府</p><p>关于做好防汛工作的通知</p><p>川府函〔2023〕88号</p>{BODY}</div>"
+        "</body></html>"
+    )
+    url = "https://www.sc.gov.cn/zfgbdb/detail/224506163c67dbbc2b70222c3ecab097.shtml"
+    document = document_from_page(html, url)
+    assert (document.canonical_id, document.column_id) == (
+        "224506163c67dbbc2b70222c3ecab097",
+        "zfgbdb",
+    )
+    assert str(document.fields.published_on) == "2023-06-30"

@@ -10,6 +10,7 @@ from the fallbacks of SITE-ZH §0: a 文号 on the heading lines, the signature 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from parsel import Selector
 
@@ -29,7 +30,7 @@ from govcrawler.extract.docmeta import metadata_block
 from govcrawler.extract.labels import labelled_fields
 from govcrawler.extract.model import Document
 from govcrawler.extract.text import clean_text, tidy_text
-from govcrawler.extract.urls import article_ref
+from govcrawler.extract.urls import ArticleRef, article_ref
 
 # (template, body container), in the order of SITE-ZH §3.3 and its fallback chain.
 DOCUMENT_CONTAINERS: tuple[tuple[str, str], ...] = (
@@ -56,6 +57,7 @@ _LINE_BREAK = re.compile(r"(?i)<br\s*/?>|</?(?:p|div)\b[^>]*>")
 _STRAY_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 _BETWEEN_TAGS = re.compile(r">\s+<")
 _TITLE_SUFFIX = re.compile(r"\s*[-_|]\s*四川省(?:人民政府|政府信息公开)[^-_|]*$")
+_GAZETTE_PATH = re.compile(r"^/zfgbdb/detail/([0-9a-f]{32})\.shtml$")
 _CRUMB_START = "当前位置"
 # Fewer paragraphs than this in one element is no body: the main-text method decides.
 MIN_PARAGRAPHS = 5
@@ -92,7 +94,7 @@ def document_from_page(html: str, url: str) -> Document:
     body = lines[red_head_end(lines, title, fields.issuer) :]
     if not body:
         raise ExtractionError(url, "missing body (no paragraph after the red head)")
-    ref = article_ref(url)
+    ref = article_ref(url) or _gazette_ref(url)
     return Document(
         url=url,
         canonical_id=ref.canonical_id if ref else meta.get("manuscriptId") or url,
@@ -109,6 +111,12 @@ def document_from_page(html: str, url: str) -> Document:
         template=template,
         layout=block.layout,
     )
+
+
+def _gazette_ref(url: str) -> ArticleRef | None:
+    """The gazette database's `/zfgbdb/detail/<32hex>.shtml` (no date in its path)."""
+    match = _GAZETTE_PATH.match(urlsplit(url).path)
+    return ArticleRef(match[1], "zfgbdb", None) if match else None
 
 
 def _metas(page: Selector) -> dict[str, str]:
