@@ -144,6 +144,11 @@ def test_a_page_without_a_document_raises_naming_the_url_and_what_is_missing(
         "打印 关闭",
         "全国统一刊号 CN51—1727/D",
         "编辑出版 四川省人民政府公报室",
+        "本网站由四川省人民政府办公厅主办　四川省大数据中心承办",
+        "四川省人民政府办公厅主办 四川省大数据中心承办",
+        "建议使用1920×1080以上分辨率浏览本网站",
+        "本站支持IPv6访问",
+        "政务服务便民热线：12345",
     ],
 )
 def test_chinese_footer_and_widget_lines_are_boilerplate(line: str) -> None:
@@ -156,6 +161,9 @@ def test_chinese_footer_and_widget_lines_are_boilerplate(line: str) -> None:
         "各地要严格落实版权所有者的合法权益。",
         "省政府办公厅负责联系我们省与兄弟省份的协作事宜。",
         "打印机、复印机等办公设备纳入政府集中采购目录。",
+        "由省政府办公厅主办、省大数据中心承办的全省政务公开培训班在成都举行。",
+        "建议使用1920×1080分辨率的显示器。",
+        "群众可拨打12345政务服务便民热线反映问题。",
     ],
 )
 def test_document_sentences_naming_a_sentinel_word_are_kept(line: str) -> None:
