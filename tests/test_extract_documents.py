@@ -280,3 +280,18 @@ def test_a_gazette_database_page_is_identified_by_its_id() -> None:
         "zfgbdb",
     )
     assert str(document.fields.published_on) == "2023-06-30"
+
+
+def test_a_regulation_library_detail_gives_its_maker_and_promulgation_date() -> None:
+    html = (
+        "<html><head><meta name='ArticleTitle' content='四川省城镇燃气安全管理办法'></head><body>"
+        "<div class='zfgztit'>四川省城镇燃气安全管理办法</div>"
+        "<div class='zfgztit_ssdate'>四川省人民政府　2017年9月5日公布　2017年11月1日施行</div>"
+        "<div id='zoom'><p>第一条　为了加强城镇燃气安全管理，制定本办法。</p>"
+        "<p>第二条　本办法自2017年11月1日起施行。</p></div></body></html>"
+    )
+    url = "https://www.sc.gov.cn/10462/c108923/2017/9/12/6ede50ad332268f6f718b8ab408dbec6.shtml"
+    document = document_from_page(html, url)
+    assert document.fields.issuer == "四川省人民政府"
+    assert str(document.fields.written_on) == "2017-09-05"
+    assert document.layout == "none" and len(document.body) == 2

@@ -136,3 +136,22 @@ def _unknown_block(page: Selector) -> MetadataBlock | None:
         if len(values) >= MIN_LABELS and (best is None or len(text) < best[0]):
             best = (len(text), MetadataBlock("none", values, [node]))
     return best[1] if best else None
+
+
+# The 政府规章库 detail prints its maker and dates under the title (SITE-ZH §1):
+# `四川省人民政府　2020年8月28日公布　2020年11月1日施行`.
+_REGULATION_DATES = ".zfgztit_ssdate"
+_PROMULGATED = re.compile(
+    r"^(?P<maker>\D*?)\s*(?P<date>\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*公布"
+)
+
+
+def regulation_values(page: Selector) -> dict[str, str]:
+    """发布机构 and 成文日期 (the 公布 date) of a 政府规章库 detail; {} on other pages."""
+    match = _PROMULGATED.match(clean_text(page.css(_REGULATION_DATES).get() or ""))
+    if match is None:
+        return {}
+    values = {"written_on": match["date"]}
+    if match["maker"].strip():
+        values["issuer"] = match["maker"].strip()
+    return values

@@ -26,7 +26,7 @@ from govcrawler.extract.doclinks import (
     interpretations_of,
     related_of,
 )
-from govcrawler.extract.docmeta import metadata_block
+from govcrawler.extract.docmeta import metadata_block, regulation_values
 from govcrawler.extract.labels import labelled_fields
 from govcrawler.extract.model import Document
 from govcrawler.extract.text import clean_text, tidy_text
@@ -80,6 +80,8 @@ def document_from_page(html: str, url: str) -> Document:
     block = metadata_block(page)
     if bar_source and not block.values.get("source"):
         block.values["source"] = bar_source
+    for name, value in regulation_values(page).items():
+        block.values.setdefault(name, value)
     for node in block.nodes:
         node.drop()
     heading = _heading(page)
