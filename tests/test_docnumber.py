@@ -56,6 +56,8 @@ def test_a_bracketless_form_guesses_the_year_and_says_so():
         "川公网安备 51010402000507号",
         "四川省人民政府第3号",  # 第N号 needs a 令
         "川府发〔2024〕3号 川办发〔2024〕4号",
+        "川府函〔二〇二三〕19号",  # a year in Chinese numerals (a fixture's 文号 cell)
+        "undefined",
     ],
 )
 def test_what_is_not_one_number_keeps_the_raw_text(raw):

@@ -45,6 +45,7 @@ def site_bodies() -> dict[str, str]:
     return {
         path.relative_to(SITE).as_posix(): "\n".join(json.loads(path.read_text("utf-8"))["body"])
         for path in sorted(SITE.rglob("*.expected.json"))
+        if path.with_name(path.name.removesuffix(".expected.json")).is_file()
     }
 
 

@@ -126,6 +126,8 @@ def fixture_texts() -> list[str]:
     """The title and body of every fixture page, as extracted (a body is its paragraphs)."""
     texts = []
     for path in sorted(FIXTURES.rglob("*.expected.json")):
+        if not path.with_name(path.name.removesuffix(".expected.json")).is_file():
+            continue  # no page beside it: not a page's output (relations.expected.json)
         page = json.loads(path.read_text(encoding="utf-8"))
         body = page["body"]
         texts += [page["title"], body if isinstance(body, str) else "\n\n".join(body)]

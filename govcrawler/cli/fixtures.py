@@ -304,8 +304,12 @@ def fixture_pages(paths: Iterable[Path]) -> list[Path]:
     pages: list[Path] = []
     for path in named or [SITE_FIXTURES]:
         if path.is_dir():
-            found = path.rglob("*" + EXPECTED_SUFFIX)
-            pages.extend(sorted(f.with_name(f.name.removesuffix(EXPECTED_SUFFIX)) for f in found))
+            found = [
+                f.with_name(f.name.removesuffix(EXPECTED_SUFFIX))
+                for f in path.rglob("*" + EXPECTED_SUFFIX)
+            ]
+            # An expected file with no page beside it (relations.expected.json) is no page's.
+            pages.extend(sorted(page for page in found if page.is_file()))
             continue
         name = path.name
         for suffix in RESERVED_SUFFIXES:

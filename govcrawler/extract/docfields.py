@@ -19,6 +19,9 @@ from govcrawler.extract.zhdates import date_from_text, signature_date
 
 _EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
 _NOTICE_WORD = re.compile(r"已?废止|失效|尚未施行|有效")
+# A 省政府令 is signed before the rule's text (`省长 <姓名>`, then the date): SITE-ZH §3.2.
+_SIGNER = re.compile(r"^(?:代理)?省长\s*\S{2,4}$")
+_SIGNER_WINDOW = 8
 
 
 def heading_number(raw: str | None, heading_lines: list[str]) -> DocNumber | None:
@@ -51,7 +54,9 @@ def document_fields(
         index_number=values.get("index_number") or None,
         doc_type=values.get("doc_type") or None,
         issuer=values.get("issuer") or None,
-        written_on=date_from_text(values.get("written_on") or "") or signature_date(lines),
+        written_on=date_from_text(values.get("written_on") or "")
+        or signature_date(lines)
+        or _promulgation_date(lines),
         published_on=_published_on(values.get("published_on"), meta, url),
         validity=normalise_validity(validity_raw) if validity_raw else None,
         validity_raw=validity_raw,
@@ -74,6 +79,14 @@ def _validity(
     if static:
         return static, "static"
     return None, None
+
+
+def _promulgation_date(lines: list[str]) -> date | None:
+    """The date under the governor's name near the top of a 省政府令 page."""
+    for index, line in enumerate(lines[:_SIGNER_WINDOW]):
+        if _SIGNER.match(line) and index + 1 < len(lines):
+            return signature_date([lines[index + 1]])
+    return None
 
 
 def _published_on(value: str | None, meta: dict[str, str], url: str) -> date | None:

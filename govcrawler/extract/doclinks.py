@@ -20,6 +20,8 @@ _RELATED = "#xqygb22 li a"
 _INTERPRETATION_MARK = "解读"
 # The platform's `<div><span>政策解读：</span><a …>` line: a link, not document text.
 INTERPRETATION_LINES = "//div[span[starts-with(normalize-space(.), '政策解读')]][a]"
+# A 解读's `原文链接：<a …>` line names the document it explains: a related link, not text.
+SOURCE_LINES = "//p[starts-with(normalize-space(.), '原文链接')][a]"
 _NOT_LINKS = ("javascript:", "mailto:", "#")
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{2,4})$")
 
@@ -57,8 +59,9 @@ def _links(nodes: list[Selector], base_url: str) -> list[Link]:
 
 
 def related_of(page: Selector, base_url: str) -> tuple[Link, ...]:
-    """The related documents box of the gfxwj detail, less the 解读 it lists."""
-    links = _links(page.css(_RELATED), base_url)
+    """The related documents box of the gfxwj detail (less the 解读 it lists), and the
+    document a 解读 links as its `原文链接`."""
+    links = _links([*page.css(_RELATED), *page.xpath(f"{SOURCE_LINES}/a")], base_url)
     return tuple(link for link in links if _INTERPRETATION_MARK not in link.title)
 
 

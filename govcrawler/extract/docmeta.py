@@ -3,6 +3,8 @@
 (a) `<li>` bullets of the new template, (b) the platform's `<td><b>label</b></td><td>value</td>`
 table, (c) the old UCAP grid inside `td.box td.box`. Labels are matched by `labels.canonical_label`
 (every spacing and colon of §3.1), each value ending at its own cell or at the next label.
+A block in none of these shapes (a `<dl>`, a short `<div>` of labelled values) is still read, as
+layout "none": the page is counted as unknown, its values are not lost.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def metadata_block(page: Selector) -> MetadataBlock:
         if block is not None and len(block.values) >= MIN_LABELS:
             block.layout = layout
             return block
-    return MetadataBlock("none")
+    return _unknown_block(page) or MetadataBlock("none")
 
 
 def _text(node: Selector) -> str:
@@ -115,3 +117,41 @@ def _bullets(page: Selector) -> MetadataBlock | None:
         if len(values) >= MIN_LABELS:
             return MetadataBlock("a", values, [listing])
     return None
+
+
+# A block of unknown shape is short: a longer element is a body that names labels in sentences.
+UNKNOWN_BLOCK_MAX_CHARS = 400
+
+
+def _unknown_block(page: Selector) -> MetadataBlock | None:
+    """The smallest `<dl>` or leaf `<div>` holding `MIN_LABELS` labelled values, as "none"."""
+    best: tuple[int, MetadataBlock] | None = None
+    for node in page.xpath("//dl | //div[not(.//div) and not(.//table) and not(.//ul)]"):
+        text = _text(node)
+        if len(text) > UNKNOWN_BLOCK_MAX_CHARS:
+            continue
+        values: dict[str, str] = {}
+        for label, value in labelled_fields(text).items():
+            _add(values, label, value)
+        if len(values) >= MIN_LABELS and (best is None or len(text) < best[0]):
+            best = (len(text), MetadataBlock("none", values, [node]))
+    return best[1] if best else None
+
+
+# The 政府规章库 detail prints its maker and dates under the title (SITE-ZH §1):
+# `四川省人民政府　2020年8月28日公布　2020年11月1日施行`.
+_REGULATION_DATES = ".zfgztit_ssdate"
+_PROMULGATED = re.compile(
+    r"^(?P<maker>\D*?)\s*(?P<date>\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*公布"
+)
+
+
+def regulation_values(page: Selector) -> dict[str, str]:
+    """发布机构 and 成文日期 (the 公布 date) of a 政府规章库 detail; {} on other pages."""
+    match = _PROMULGATED.match(clean_text(page.css(_REGULATION_DATES).get() or ""))
+    if match is None:
+        return {}
+    values = {"written_on": match["date"]}
+    if match["maker"].strip():
+        values["issuer"] = match["maker"].strip()
+    return values

@@ -10,6 +10,7 @@ from the fallbacks of SITE-ZH §0: a 文号 on the heading lines, the signature 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from parsel import Selector
 
@@ -20,15 +21,16 @@ from govcrawler.extract.docbody import body_lines, red_head_end
 from govcrawler.extract.docfields import document_fields, heading_number
 from govcrawler.extract.doclinks import (
     INTERPRETATION_LINES,
+    SOURCE_LINES,
     attachments_of,
     interpretations_of,
     related_of,
 )
-from govcrawler.extract.docmeta import metadata_block
+from govcrawler.extract.docmeta import metadata_block, regulation_values
 from govcrawler.extract.labels import labelled_fields
 from govcrawler.extract.model import Document
 from govcrawler.extract.text import clean_text, tidy_text
-from govcrawler.extract.urls import article_ref
+from govcrawler.extract.urls import ArticleRef, article_ref
 
 # (template, body container), in the order of SITE-ZH §3.3 and its fallback chain.
 DOCUMENT_CONTAINERS: tuple[tuple[str, str], ...] = (
@@ -55,7 +57,10 @@ _LINE_BREAK = re.compile(r"(?i)<br\s*/?>|</?(?:p|div)\b[^>]*>")
 _STRAY_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 _BETWEEN_TAGS = re.compile(r">\s+<")
 _TITLE_SUFFIX = re.compile(r"\s*[-_|]\s*四川省(?:人民政府|政府信息公开)[^-_|]*$")
+_GAZETTE_PATH = re.compile(r"^/zfgbdb/detail/([0-9a-f]{32})\.shtml$")
 _CRUMB_START = "当前位置"
+# Fewer paragraphs than this in one element is no body: the main-text method decides.
+MIN_PARAGRAPHS = 5
 _CRUMB_SPLIT = re.compile(r"\s*(?:>|＞|»|›)\s*")
 
 
@@ -71,10 +76,12 @@ def document_from_page(html: str, url: str) -> Document:
     notice = " ".join(clean_text(n.get()) for n in page.css(_RED_NOTICE)) or None
     page.css(_RED_NOTICE).drop()
     bar_source = _bar_source(page)
-    page.xpath(INTERPRETATION_LINES).drop()
+    page.xpath(f"{INTERPRETATION_LINES} | {SOURCE_LINES}").drop()
     block = metadata_block(page)
     if bar_source and not block.values.get("source"):
         block.values["source"] = bar_source
+    for name, value in regulation_values(page).items():
+        block.values.setdefault(name, value)
     for node in block.nodes:
         node.drop()
     heading = _heading(page)
@@ -89,7 +96,7 @@ def document_from_page(html: str, url: str) -> Document:
     body = lines[red_head_end(lines, title, fields.issuer) :]
     if not body:
         raise ExtractionError(url, "missing body (no paragraph after the red head)")
-    ref = article_ref(url)
+    ref = article_ref(url) or _gazette_ref(url)
     return Document(
         url=url,
         canonical_id=ref.canonical_id if ref else meta.get("manuscriptId") or url,
@@ -106,6 +113,12 @@ def document_from_page(html: str, url: str) -> Document:
         template=template,
         layout=block.layout,
     )
+
+
+def _gazette_ref(url: str) -> ArticleRef | None:
+    """The gazette database's `/zfgbdb/detail/<32hex>.shtml` (no date in its path)."""
+    match = _GAZETTE_PATH.match(urlsplit(url).path)
+    return ArticleRef(match[1], "zfgbdb", None) if match else None
 
 
 def _metas(page: Selector) -> dict[str, str]:
@@ -156,7 +169,22 @@ def _body_blocks(page: Selector) -> tuple[str, list[Block]]:
             # Inline runs (`<span>川医保</span> <span>规</span>`) are one text: join them.
             squeezed = Selector(text=_BETWEEN_TAGS.sub("><", found[0].get()))
             return template, blocks_of(squeezed)
+    dense = _densest_container(page)
+    if dense is not None:
+        return "unknown", blocks_of(Selector(text=_BETWEEN_TAGS.sub("><", dense.get())))
     return "unknown", generic.main_blocks(page)
+
+
+def _densest_container(page: Selector) -> Selector | None:
+    """The element with the most paragraphs of its own, when it has `MIN_PARAGRAPHS`: a red
+    head, body and signature are sibling `<p>`s, and the main-text method drops a signature
+    line repeating the issuer (a duplicate to it)."""
+    best, most = None, MIN_PARAGRAPHS - 1
+    for node in page.xpath("//body//*[p]"):
+        count = len(node.xpath("./p"))
+        if count > most:
+            best, most = node, count
+    return best
 
 
 def _title(meta: dict[str, str], heading: list[str], lines: list[str], page: Selector) -> str:

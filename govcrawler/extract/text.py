@@ -125,6 +125,11 @@ _BOILERPLATE_RULES = [
     rf"分享到\s*{_COLON}?",
     r"(?:【?(?:打印|关闭)】?\s*)+$",
     r"(?:全国统一刊号|国际标准刊号|主管主办|编辑出版|广告经营许可证号)",
+    # Chinese footer lines of no known site (www's was never captured): anchored, whole-line
+    r"^(?:本网站由)?\S{2,20}主办\s*\S{2,20}承办$",
+    r"^建议(?:使用|采用).{0,30}分辨率.{0,12}(?:浏览|访问)",
+    r"^本(?:站|网站)(?:已)?支持\s*IPv6",
+    r"^(?:政务服务便民热线|服务热线)\s*[:：]?\s*\d{5,}$",
     # navigation, language toggles, column label, widgets
     r"simp\.? chinese\b.*trad\.? chinese",
     r"(?:government\s+)?open governance\s*$",
