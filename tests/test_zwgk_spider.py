@@ -198,3 +198,15 @@ def test_the_english_spider_never_requests_a_chinese_page(replay_crawl: ReplayCr
     assert urls
     assert not [url for url in urls if in_scope(url, ZwgkSpider.scope_prefixes)]
     assert HOME not in urls
+
+
+@pytest.mark.slow
+def test_crawl_takes_several_replay_copies_upper_first(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", "from govcrawler.cli import main; main()", "crawl"]
+    command += ["--spider", "sc_zwgk", "--replay", str(BAD_API), "--replay", str(SITE_COPY)]
+    command += ["--database", f"sqlite:///{tmp_path / 'a.sqlite3'}", "--log-level", "INFO"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[1] == "spider: sc_zwgk"
+    assert "list API: html answer for 川府函 page 1" in done.stderr  # from the upper copy
+    assert "'govcrawler/coverage/documents': " in done.stderr  # documents from the lower one
