@@ -15,9 +15,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 
 from govcrawler.extract.urls import in_scope
 from govcrawler.extract.zhapi import API_URL, SERIES
+from govcrawler.items import NotModified, PageGone, UnreadablePage
 from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
 from govcrawler.spiders.sc_zwgk import SEEDS, ZwgkSpider
 from tests.conftest import FIXTURES, SITE_COPY, ReplayCrawl
@@ -210,3 +214,70 @@ def test_crawl_takes_several_replay_copies_upper_first(tmp_path: Path) -> None:
     assert done.stdout.splitlines()[1] == "spider: sc_zwgk"
     assert "list API: html answer for 川府函 page 1" in done.stderr  # from the upper copy
     assert "'govcrawler/coverage/documents': " in done.stderr  # documents from the lower one
+
+
+# --- callbacks, without a crawl --------------------------------------------------------------
+
+
+def spider() -> ZwgkSpider:
+    crawler = get_crawler(ZwgkSpider, {"GOVCRAWLER_DATABASE_URL": "sqlite://"})
+    made = ZwgkSpider.from_crawler(crawler)
+    assert crawler.stats is not None
+    crawler.stats.open_spider()
+    return made
+
+
+def counted(zwgk: ZwgkSpider, key: str) -> int:
+    assert zwgk.crawler.stats is not None
+    return int(zwgk.crawler.stats.get_value(f"govcrawler/{key}", 0))
+
+
+def test_a_list_page_follows_documents_and_lists_and_counts_the_rest() -> None:
+    zwgk = spider()
+    body = (
+        '<html><body><ul class="list-ul">'
+        '<li><a href="/10462/zfwjts/2025/4/22/9c3e5a7b1d2f4e6a8b0c2d4e6f8a0b1c.shtml">文件</a></li>'
+        '<li><a href="/10462/c102914/gfxwj.shtml">规范性文件</a></li>'
+        '<li><a href="/10462/10758/10760/index.shtml">Open Governance</a></li>'
+        '<li><a href="https://rst.sc.gov.cn/rst/xwfb/list.shtml">人社厅</a></li>'
+        '<li><a href="http://www.sc.gov.cn.mirror.example/10462/index.shtml">镜像</a></li>'
+        '<li><a href="/10462/zfwjts/2021/3/5/content_2021030512.shtml">旧页</a></li>'
+        "</ul></body></html>"
+    )
+    url = "https://www.sc.gov.cn/10462/zfwjts/zfwj.shtml"
+    response = HtmlResponse(url, body=body.encode(), encoding="utf-8")
+    requests = list(zwgk.parse(response))
+    assert [(r.url, r.callback.__name__) for r in requests] == [  # type: ignore[union-attr]
+        (
+            "https://www.sc.gov.cn/10462/zfwjts/2025/4/22/9c3e5a7b1d2f4e6a8b0c2d4e6f8a0b1c.shtml",
+            "parse_detail",
+        ),
+        ("https://www.sc.gov.cn/10462/c102914/gfxwj.shtml", "parse"),
+    ]
+    assert counted(zwgk, "lists/shape/links") == 1
+    assert counted(zwgk, "links/department") == 1
+    assert counted(zwgk, "links/offsite") == 1
+    assert counted(zwgk, "pages/unclassified/dated") == 1
+    assert counted(zwgk, "links/column/zfwjts") == 1
+
+
+def test_a_document_that_is_gone_or_unchanged_is_an_item_of_its_own() -> None:
+    zwgk = spider()
+    url = "https://www.sc.gov.cn/10462/zfwjts/2025/4/22/9c3e5a7b1d2f4e6a8b0c2d4e6f8a0b1c.shtml"
+    (gone,) = zwgk.parse_detail(HtmlResponse(url, status=404, request=Request(url)))
+    (same,) = zwgk.parse_detail(HtmlResponse(url, status=304, request=Request(url)))
+    assert (type(gone), type(same)) == (PageGone, NotModified)
+    empty = HtmlResponse(url, body=b"<html><body></body></html>", request=Request(url))
+    (unreadable,) = zwgk.parse_detail(empty)
+    assert isinstance(unreadable, UnreadablePage)
+
+
+def test_an_api_answer_that_is_html_is_counted_and_asks_for_nothing() -> None:
+    zwgk = spider()
+    request = zwgk.api_request("川府函", SERIES["川府函"], 1)
+    assert request.method == "POST" and request.url == API_URL
+    assert request.headers["Content-Type"] == b"application/json"
+    assert request.headers["Referer"].endswith(b"/10462/c103041/newzfwj.shtml")
+    answer = HtmlResponse(API_URL, body="<html>系统繁忙</html>".encode(), request=request)
+    assert list(zwgk.parse_api(answer)) == []
+    assert counted(zwgk, "api/html") == 1
