@@ -101,9 +101,6 @@ class ZwgkSpider(SiteSpider):
         listing = read_list(html, response.url)
         self.count(f"lists/shape/{listing.shape}")
         last_new, linked = False, set()
-        pager_next = self.site_url(listing.pager.next_href or "", response.url)
-        if pager_next:
-            linked.add(pager_next)
         for link in page_links(html, response.url):
             url = self.site_url(link.href, response.url)
             if url is None or url in linked:
@@ -120,6 +117,7 @@ class ZwgkSpider(SiteSpider):
             else:
                 self.count(f"pages/{kind}")
                 self.logger.info("not following a page of no known kind (%s): %s", kind, url)
+        # The pager's own links (下页, page numbers) are among the page's links: `linked`.
         yield from self.next_page(response, listing.pager.page_count, last_new, linked)
 
     def api_request(self, series: str, channel: str, page: int, streak: int = 0) -> scrapy.Request:
