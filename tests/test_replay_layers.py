@@ -88,3 +88,19 @@ def test_any_unreadable_copy_fails_closed(layers: tuple[Path, Path], tmp_path: P
         check_replay_dir([str(upper), str(tmp_path / "missing")])
     with pytest.raises(BadSetting, match="names no directory"):
         check_replay_dir(os.pathsep)
+
+
+def test_the_keyed_answers_of_generation_2_and_of_the_bad_api_are_named_by_their_request() -> None:
+    from govcrawler.crawl.replay import KEYED_NAME, RESERVED_SUFFIXES, read_sidecar, request_suffix
+    from tests.conftest import FIXTURES
+
+    keyed = [
+        path
+        for root in (FIXTURES / "site-gen2", FIXTURES / "zh_api_bad")
+        for path in root.rglob("*")
+        if KEYED_NAME.search(path.name) and not path.name.endswith(RESERVED_SUFFIXES)
+    ]
+    assert len(keyed) >= 9
+    for path in keyed:
+        request = read_sidecar(path)["request"]
+        assert path.name.endswith(request_suffix("POST", json.dumps(request["json"]).encode()))
