@@ -165,11 +165,8 @@ class ZwgkSpider(SiteSpider):
         if not answer.more:
             return
         streak = 0 if last_new else response.meta.get("known_streak", 0) + 1
-        tolerance = self.settings.getint("GOVCRAWLER_KNOWN_PAGES_TOLERANCE", 1)
-        if not self.plan.walk_all_pages and streak >= tolerance:
-            self.count("incremental/paging_stopped")
-            return
-        yield self.api_request(series, channel, page + 1, streak)
+        if self.keep_paging(streak):  # as a list's pages (`SiteSpider.next_page`)
+            yield self.api_request(series, channel, page + 1, streak)
 
     def read_detail(self, response: TextResponse, fetch: Fetch) -> Iterator[Any]:
         """A document page: a `DocumentPage`, or a counted `UnreadablePage`."""

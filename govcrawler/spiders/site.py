@@ -165,13 +165,19 @@ class SiteSpider(scrapy.Spider):
         next_url = numbered_page_url(response.url, following)
         if not ((count and following <= count) or next_url in linked):
             return
+        if self.keep_paging(streak):
+            yield self.request(
+                next_url, self.parse, priority=NEXT_PAGE_PRIORITY, meta={"known_streak": streak}
+            )
+
+    def keep_paging(self, streak: int) -> bool:
+        """Whether a list goes on after `streak` pages in a row ended in a known detail page
+        (always when every page is to be read); counts the stop."""
         tolerance = self.settings.getint("GOVCRAWLER_KNOWN_PAGES_TOLERANCE", 1)
         if not self.plan.walk_all_pages and streak >= tolerance:
             self.count("incremental/paging_stopped")
-            return
-        yield self.request(
-            next_url, self.parse, priority=NEXT_PAGE_PRIORITY, meta={"known_streak": streak}
-        )
+            return False
+        return True
 
     def detail_request(self, url: str, hops: int = 0) -> Iterator[scrapy.Request]:
         """A detail page, if the plan wants it, conditional on its validators."""
