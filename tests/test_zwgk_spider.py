@@ -281,3 +281,31 @@ def test_an_api_answer_that_is_html_is_counted_and_asks_for_nothing() -> None:
     answer = HtmlResponse(API_URL, body="<html>系统繁忙</html>".encode(), request=request)
     assert list(zwgk.parse_api(answer)) == []
     assert counted(zwgk, "api/html") == 1
+
+
+# --- incremental: a second run over the unchanged site ---------------------------------------
+
+
+def archives_documents() -> bool:
+    from govcrawler.items import DocumentPage
+    from govcrawler.pipelines import PATHS
+
+    return any(path.item_type is DocumentPage for path in PATHS)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not archives_documents(), reason="no archive path for DocumentPage yet")
+def test_a_second_run_reads_the_lists_again_but_no_known_document(tmp_path: Path) -> None:
+    import re
+
+    command = [sys.executable, "-c", "from govcrawler.cli import main; main()", "crawl"]
+    command += ["--spider", "sc_zwgk", "--replay", str(SITE_COPY), "--log-level", "DEBUG"]
+    command += ["--database", f"sqlite:///{tmp_path / 'a.sqlite3'}"]
+    runs = [subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)]
+    runs.append(subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300))
+    assert [run.returncode for run in runs] == [0, 0], runs[1].stderr[-3000:]
+    second = set(re.findall(r"Crawled \(\d+\) <(?:GET|POST) (\S+)>", runs[1].stderr))
+    assert HOME in second and set(SEEDS) <= second  # the lists, read again
+    assert not set(documents(SITE_COPY)) & second  # every document is known, none due
+    assert not {f"{HOME.rsplit('/', 1)[0]}/c102914/gfxwj_2.shtml"} & second  # page 1 ended known
+    assert runs[1].stderr.count(f"<POST {API_URL}>") >= len(SERIES)  # page 1 of each series
