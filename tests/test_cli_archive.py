@@ -24,7 +24,7 @@ from click.testing import CliRunner, Result
 
 import storage
 from govcrawler.cli import main
-from tests.conftest import SITE_COPY, FixturePage, ReplayCrawl, fixture_pages
+from tests.conftest import ENGLISH_ONLY, SITE_COPY, FixturePage, ReplayCrawl, fixture_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = fixture_pages()
@@ -39,7 +39,7 @@ NEW_SENTENCE = "This sentence was written into the page when it was edited."
 def crawl(site: Path, database: Path, *extra: str) -> None:
     """The real crawl, in a subprocess, as a user runs it."""
     command = [sys.executable, "-c", "from govcrawler.cli import main; main()", "crawl"]
-    command += ["--replay", str(site), "--database", f"sqlite:///{database}", *extra]
+    command += [*ENGLISH_ONLY, "--replay", str(site), "--database", f"sqlite:///{database}", *extra]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
 

@@ -13,7 +13,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import SITE_COPY, FixturePage, ReplayCrawl, fixture_pages, scrapy_crawl
+from tests.conftest import (
+    ENGLISH_ONLY,
+    SITE_COPY,
+    FixturePage,
+    ReplayCrawl,
+    fixture_pages,
+    scrapy_crawl,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 GOVCRAWLER = [sys.executable, "-c", "from govcrawler.cli import main; main()"]
@@ -51,6 +58,7 @@ def run_crawl(database: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     command = [
         *GOVCRAWLER,
         "crawl",
+        *ENGLISH_ONLY,
         "--replay",
         str(SITE_COPY),
         "--database",
@@ -207,7 +215,8 @@ def test_a_page_taken_down_is_marked_withdrawn_never_deleted(crawled, tmp_path: 
     before = query(
         copy, "SELECT id, title, body, version_count FROM articles WHERE url = ?", gone.url
     )
-    command = [*GOVCRAWLER, "crawl", "--replay", str(site), "--database", f"sqlite:///{copy}"]
+    command = [*GOVCRAWLER, "crawl", *ENGLISH_ONLY, "--replay", str(site)]
+    command += ["--database", f"sqlite:///{copy}"]
     command.append("--full")  # a known article is re-read when due; --full makes it due now
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]

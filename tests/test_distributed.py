@@ -108,6 +108,7 @@ def worker(database: str, redis_url: str, prefix: str, worker_id: str, **env: st
     command = [
         *GOVCRAWLER,
         "crawl",
+        *("--spider", "sc_open_governance"),
         "--replay",
         str(SITE_COPY),
         "--database",

@@ -445,6 +445,7 @@ def _commands(site: Path, origin: str) -> dict[str, Callable[[Path], list[str]]]
         "replay": lambda db: [
             *GOVCRAWLER,
             "crawl",
+            *("--spider", "sc_open_governance"),
             "--replay",
             str(site),
             "--database",

@@ -43,6 +43,8 @@ def crawl(site: Path, database: Path, *extra: str) -> subprocess.CompletedProces
         "-c",
         "from govcrawler.cli import main; main()",
         "crawl",
+        "--spider",
+        "sc_open_governance",
         "--replay",
         str(site),
         "--database",

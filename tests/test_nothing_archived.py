@@ -44,7 +44,8 @@ def crawl(tmp_path: Path, *options: str, **env: str) -> subprocess.CompletedProc
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GOVCRAWLER_")}
     environ |= {"GOVCRAWLER_DOWNLOAD_DELAY": "0", **env}  # retries without waiting
     database = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
-    command = [*GOVCRAWLER, "crawl", "--database", database, *options]
+    command = [*GOVCRAWLER, "crawl", "--spider", "sc_open_governance", "--database", database]
+    command += list(options)
     return subprocess.run(
         command, capture_output=True, text=True, cwd=tmp_path, env=environ, timeout=120
     )

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from govcrawler.cli import main
 from govcrawler.cli.lock import ArchiveLock, lock_path
-from tests.conftest import SITE_COPY, scrapy_crawl
+from tests.conftest import ENGLISH_ONLY, SITE_COPY, scrapy_crawl
 
 ROOT = Path(__file__).resolve().parent.parent
 GOVCRAWLER = [sys.executable, "-c", "from govcrawler.cli import main; main()"]
@@ -25,6 +25,7 @@ def crawl_command(database: Path, *extra: str) -> list[str]:
     return [
         *GOVCRAWLER,
         "crawl",
+        *ENGLISH_ONLY,
         "--replay",
         str(SITE_COPY),
         "--database",

@@ -454,6 +454,7 @@ def test_a_replay_crawl_archives_the_article_and_records_every_block(tmp_path: P
         "-c",
         "from govcrawler.cli import main; main()",
         "crawl",
+        *("--spider", "sc_open_governance"),
         "--replay",
         str(BLOCKED_COPY),
         "--database",

@@ -234,7 +234,7 @@ def run_rows(database: Path) -> list[tuple]:
         ).fetchall()
 
 
-BOTH = ["govcrawler.spiders", "tests.toy_spiders.toy_notices"]
+BOTH = ["govcrawler.spiders.sc_open_governance", "tests.toy_spiders.toy_notices"]
 
 
 @pytest.fixture(scope="module")

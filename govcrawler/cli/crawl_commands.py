@@ -6,6 +6,7 @@ imported only inside `crawl`, so the other commands start fast."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -39,7 +40,9 @@ if TYPE_CHECKING:
 @click.option(
     "--replay",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Crawl a saved copy of the site (wget --mirror layout) instead of the network.",
+    multiple=True,
+    help="Crawl a saved copy of the site (wget --mirror layout) instead of the network; "
+    "repeated, copies overlay one another (the first that has a page answers it).",
 )
 @database_option
 @click.option(
@@ -86,7 +89,7 @@ if TYPE_CHECKING:
 )
 @one_line_errors
 def crawl(
-    replay: Path | None,
+    replay: tuple[Path, ...],
     database: str,
     spiders: tuple[str, ...],
     start_url: str | None,
@@ -123,8 +126,8 @@ def crawl(
         "LOG_LEVEL": level,
         "LOG_ENABLED": bool(log_file) or not quiet or log_level is not None,
     }
-    if replay is not None:
-        overrides["GOVCRAWLER_REPLAY_DIR"] = str(replay.resolve())
+    if replay:
+        overrides["GOVCRAWLER_REPLAY_DIR"] = os.pathsep.join(str(p.resolve()) for p in replay)
     lock = lock_path(database, lock_dir=defaults.GOVCRAWLER_LOCK_DIR)
     if worker:
         overrides |= {"GOVCRAWLER_REDIS_URL": redis_url, "GOVCRAWLER_WORKER_ID": worker}

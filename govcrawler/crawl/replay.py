@@ -14,10 +14,17 @@ under `"request"` for a human to read. A GET never reads such a file, and a requ
 file of its own is a 404 like any missing page: it never falls through to a GET file or to
 the network.
 
+Several copies overlay one another: `GOVCRAWLER_REPLAY_DIR` may name several directories (a
+list, or one string separated by `os.pathsep`; `govcrawler crawl --replay DIR` repeated), and
+the first that has a request's file answers it, so a later generation of the site holds only
+what changed (`--replay tests/fixtures/site-gen2 --replay tests/fixtures/site`). A page taken
+down in an upper copy is a `<file>.meta.json` with a `status` (`{"status": 404}`) and no page
+file: it answers that status, empty, instead of falling through to the copy below.
+
 Enable it with `GOVCRAWLER_REPLAY_DIR` (`govcrawler crawl --replay DIR`): the add-on swaps the
 http(s) download handlers and, since no real host is touched, drops the politeness delay. A
-directory that is set but cannot be read fails closed (`BadSetting`, before any request):
-Scrapy would only log a disabled add-on and crawl the live site instead.
+directory that is set but cannot be read (any one of several) fails closed (`BadSetting`,
+before any request): Scrapy would only log a disabled add-on and crawl the live site instead.
 """
 
 from __future__ import annotations
@@ -101,6 +108,38 @@ def saved_request(method: str, body: bytes) -> dict[str, Any]:
 def replay_path(root: Path, url: str, method: str = "GET", body: bytes = b"") -> Path | None:
     """The file holding the answer to `method url` (with `body`) under `root`, or None if
     the copy has no such page."""
+    resolved_root = root.resolve()
+    suffix = request_suffix(method, body)
+    for candidate in _candidates(root, url, suffix):
+        try:
+            resolved = candidate.resolve()
+            if not resolved.is_relative_to(resolved_root):
+                raise ReplayRefused(url)
+            if resolved.is_file() and _answers(resolved.name, suffix):
+                return resolved
+        except OSError:  # a name too long for the file system, say: no such page
+            continue
+    return None
+
+
+def withdrawn_status(root: Path, url: str, method: str = "GET", body: bytes = b"") -> int | None:
+    """The status an upper copy gives a page it holds no file for: its `<file>.meta.json`
+    alone (`{"status": 404}`: the page was taken down); None when it has no such sidecar."""
+    resolved_root = root.resolve()
+    for candidate in _candidates(root, url, request_suffix(method, body)):
+        sidecar = candidate.with_name(candidate.name + META_SUFFIX)
+        try:
+            if not sidecar.resolve().is_relative_to(resolved_root) or not sidecar.is_file():
+                continue
+            status = json.loads(sidecar.read_text(encoding="utf-8")).get("status")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(status, int) and not candidate.exists():
+            return status
+    return None
+
+
+def _candidates(root: Path, url: str, suffix: str) -> list[Path]:
     parts = urlsplit(url)
     segments = unquote(parts.path).split("/")
     if any(seg in (".", "..") or "\\" in seg or "\x00" in seg for seg in segments):
@@ -114,19 +153,14 @@ def replay_path(root: Path, url: str, method: str = "GET", body: bytes = b"") ->
         candidates = [base / "index.html", base / "index.shtml"]
     else:
         candidates = [base]
-    suffix = request_suffix(method, body)
-    candidates = [path.with_name(path.name + suffix) for path in candidates]
-    resolved_root = root.resolve()
-    for candidate in candidates:
-        try:
-            resolved = candidate.resolve()
-            if not resolved.is_relative_to(resolved_root):
-                raise ReplayRefused(url)
-            if resolved.is_file() and _answers(resolved.name, suffix):
-                return resolved
-        except OSError:  # a name too long for the file system, say: no such page
-            continue
-    return None
+    return [path.with_name(path.name + suffix) for path in candidates]
+
+
+def replay_dirs(value: Any) -> list[str]:
+    """The directories of `GOVCRAWLER_REPLAY_DIR`, upper first: a list, or one string
+    separated by `os.pathsep`."""
+    items = value.split(os.pathsep) if isinstance(value, str) else list(value or [])
+    return [str(item) for item in items if str(item).strip()]
 
 
 def _answers(name: str, suffix: str) -> bool:
@@ -164,10 +198,10 @@ class ReplayDownloadHandler(BaseDownloadHandler):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        root = crawler.settings.get("GOVCRAWLER_REPLAY_DIR")
-        if not root:
+        roots = replay_dirs(crawler.settings.get("GOVCRAWLER_REPLAY_DIR"))
+        if not roots:
             raise NotConfigured("GOVCRAWLER_REPLAY_DIR is not set")
-        self.root = Path(root)
+        self.roots = [Path(root) for root in roots]
         assert crawler.stats is not None
         self.stats = crawler.stats
 
@@ -176,16 +210,24 @@ class ReplayDownloadHandler(BaseDownloadHandler):
 
     def _serve(self, request: Request) -> Response:
         try:
-            path = replay_path(self.root, request.url, request.method, request.body)
+            for root in self.roots:
+                path = replay_path(root, request.url, request.method, request.body)
+                if path is not None:
+                    return self._page(request, path)
+                status = withdrawn_status(root, request.url, request.method, request.body)
+                if status is not None:
+                    self.stats.inc_value("replay/withdrawn")
+                    return self._response(request, status, {"Content-Type": "text/html"}, b"")
         except ReplayRefused:
             logger.warning("replay refused a path outside the copy: %s", request.url)
             self.stats.inc_value("replay/refused")
             return self._response(request, 400, {}, b"")
-        if path is None:
-            self.stats.inc_value("replay/missing")
-            if request_suffix(request.method, request.body):
-                logger.debug("replay has no saved answer to %s %s", request.method, request.url)
-            return self._response(request, 404, {"Content-Type": "text/html"}, b"")
+        self.stats.inc_value("replay/missing")
+        if request_suffix(request.method, request.body):
+            logger.debug("replay has no saved answer to %s %s", request.method, request.url)
+        return self._response(request, 404, {"Content-Type": "text/html"}, b"")
+
+    def _page(self, request: Request, path: Path) -> Response:
         saved = read_sidecar(path)
         headers = {"Content-Type": _CONTENT_TYPES.get(path.suffix.lower(), "text/html")}
         headers.update(saved.get("headers") or {})
@@ -205,21 +247,26 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         )
 
 
-def check_replay_dir(root: str, gateway: str | None = None) -> None:
-    """Raise `BadSetting` unless `root` is a readable directory and no gateway is set too
-    (the gateway's handler would win, and the "offline" run would go to the network)."""
+def check_replay_dir(root: Any, gateway: str | None = None) -> None:
+    """Raise `BadSetting` unless every directory of `root` (`replay_dirs`) is a readable
+    directory and no gateway is set too (the gateway's handler would win, and the "offline"
+    run would go to the network)."""
     if gateway:
         raise BadSetting(
             f"GOVCRAWLER_REPLAY_DIR ({root}) and GOVCRAWLER_GATEWAY ({gateway}) are both set: "
             "set only one"
         )
-    if not Path(root).is_dir():
-        raise BadSetting(
-            f"GOVCRAWLER_REPLAY_DIR: no directory {root} (a saved copy of the site, "
-            "such as tests/fixtures/site)"
-        )
-    if not os.access(root, os.R_OK | os.X_OK):
-        raise BadSetting(f"GOVCRAWLER_REPLAY_DIR: cannot read the directory {root}")
+    roots = replay_dirs(root)
+    if not roots:
+        raise BadSetting("GOVCRAWLER_REPLAY_DIR names no directory")
+    for directory in roots:
+        if not Path(directory).is_dir():
+            raise BadSetting(
+                f"GOVCRAWLER_REPLAY_DIR: no directory {directory} (a saved copy of the site, "
+                "such as tests/fixtures/site)"
+            )
+        if not os.access(directory, os.R_OK | os.X_OK):
+            raise BadSetting(f"GOVCRAWLER_REPLAY_DIR: cannot read the directory {directory}")
 
 
 class ReplayAddon:
@@ -229,7 +276,7 @@ class ReplayAddon:
         root = settings.get("GOVCRAWLER_REPLAY_DIR")
         if not root:
             raise NotConfigured
-        check_replay_dir(str(root), settings.get("GOVCRAWLER_GATEWAY"))
+        check_replay_dir(root, settings.get("GOVCRAWLER_GATEWAY"))
         handler = "govcrawler.crawl.replay.ReplayDownloadHandler"
         # "spider" priority: above the project's polite defaults, below `-s` on the command line.
         settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, "spider")
