@@ -108,7 +108,7 @@ def fixture_pages(page_type: str | None = "article") -> list[FixturePage]:
     for expected_file in sorted(SITE_COPY.rglob("*.expected.json")):
         page = expected_file.with_name(expected_file.name.removesuffix(".expected.json"))
         if not page.is_file():
-            continue  # not a page's output (relations.expected.json: the documents' links)
+            continue  # not a page's output (relations.json: the documents' links)
         url = "https://" + page.relative_to(SITE_COPY).as_posix()
         fixture = FixturePage(page, url, json.loads(expected_file.read_text("utf-8")))
         if page_type is None or fixture.page_type == page_type:

@@ -136,7 +136,7 @@ def test_generation_2_withdraws_a_document_by_a_404_sidecar() -> None:
 
 
 def test_relations_name_fixture_documents() -> None:
-    relations = json.loads((SITE_COPY / "relations.expected.json").read_text("utf-8"))
+    relations = json.loads((SITE_COPY / "relations.json").read_text("utf-8"))
     urls = {page.url for page in DOCUMENTS}
     for pair in relations["citations"]:
         assert pair["citing_url"] in urls and pair["cited_url"] in (urls | {None})

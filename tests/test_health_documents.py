@@ -35,6 +35,8 @@ def document_run(
         "downloader/request_count": documents + 12,
     }
     stats |= {P + f"documents/layout/{k}": v for k, v in layouts.items()}
+    stats[P + "documents/block_expected"] = sum(layouts.values())
+    stats[P + "documents/block_missing"] = layouts.get("none", 0)
     stats |= {P + f"documents/validity_source/{k}": v for k, v in sources.items()}
     stats |= {P + f"lists/shape/{k}": v for k, v in shapes.items()}
     return stats

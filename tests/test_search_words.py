@@ -127,7 +127,7 @@ def fixture_texts() -> list[str]:
     texts = []
     for path in sorted(FIXTURES.rglob("*.expected.json")):
         if not path.with_name(path.name.removesuffix(".expected.json")).is_file():
-            continue  # no page beside it: not a page's output (relations.expected.json)
+            continue  # no page beside it: not a page's output (relations.json)
         page = json.loads(path.read_text(encoding="utf-8"))
         body = page["body"]
         texts += [page["title"], body if isinstance(body, str) else "\n\n".join(body)]

@@ -308,7 +308,7 @@ def fixture_pages(paths: Iterable[Path]) -> list[Path]:
                 f.with_name(f.name.removesuffix(EXPECTED_SUFFIX))
                 for f in path.rglob("*" + EXPECTED_SUFFIX)
             ]
-            # An expected file with no page beside it (relations.expected.json) is no page's.
+            # An expected file with no page beside it (relations.json) is no page's.
             pages.extend(sorted(page for page in found if page.is_file()))
             continue
         name = path.name

@@ -5,7 +5,8 @@ of no known layout, a validity source gone dry, list pages of unknown shape).
 Counters, as the spiders write them:
 - articles: `coverage/articles` (the total) and `coverage/<field>`;
 - documents: `coverage/documents` and `coverage/document/<field>` (文号, issuer, dates,
-  validity), `documents/layout/<a|b|c|none>`, `documents/validity_source/<source>`;
+  validity), `documents/block_expected` and `documents/block_missing` (pages that should have a
+  metadata block, and those where no known layout matched), `documents/validity_source/<source>`;
 - list pages: `lists/shape/<shape>`, `unknown` for a list the spider could not read.
 """
 
@@ -30,7 +31,8 @@ _COVERAGE = "govcrawler/coverage/"
 ARTICLES = _COVERAGE + "articles"
 DOCUMENTS = _COVERAGE + "documents"
 _DOCUMENT_FIELD = _COVERAGE + "document/"
-_LAYOUT = "govcrawler/documents/layout/"
+_BLOCK_EXPECTED = "govcrawler/documents/block_expected"
+_BLOCK_MISSING = "govcrawler/documents/block_missing"
 _VALIDITY_SOURCE = "govcrawler/documents/validity_source/"
 _LIST_SHAPE = "govcrawler/lists/shape/"
 
@@ -117,14 +119,15 @@ def document_checks(
 
 
 def _unknown_layouts(stats: Stats, thresholds: Thresholds) -> Iterator[Problem]:
-    documents = count(stats, DOCUMENTS)
-    unknown = count(stats, _LAYOUT + "none")
+    documents = count(stats, _BLOCK_EXPECTED)
+    unknown = count(stats, _BLOCK_MISSING)
     if over(unknown, documents, thresholds.max_fallback_share, thresholds.min_pages):
         yield Problem(
             "document_layout",
-            f"documents: {unknown} of {documents} ({pct(unknown / documents)}) had a metadata "
-            f"block of no known layout (limit {pct(thresholds.max_fallback_share)}): the "
-            "document template probably changed; their metadata came from the fallbacks",
+            f"documents: {unknown} of {documents} ({pct(unknown / documents)}) that should have "
+            "a metadata block had none of a known layout "
+            f"(limit {pct(thresholds.max_fallback_share)}): the document template probably "
+            "changed; their metadata came from the fallbacks",
             blocked=False,
         )
 

@@ -21,15 +21,19 @@ the pager (its links, `共N页`, the pager script) says more follow, as the Engl
 
 Counted: `lists/shape/<shape>` for every list page (`unknown` included: its links are still
 followed), `api/pages`, `api/rows`, `api/<problem>` for an answer that is HTML, invalid JSON,
-empty or whose count disagrees, and for each document: `coverage/<field>`,
-`documents/layout/<a|b|c|none>`, `documents/validity_source/<static|script|red_notice|none>`,
-`boilerplate/sentinel_in_body` (a body line still carrying a SITE-ZH §3.6 sentinel).
+empty or whose count disagrees, and for each document: `coverage/documents`,
+`coverage/document/<field>`, `documents/layout/<a|b|c|none>`, `documents/block_expected` and
+`documents/block_missing` (pages whose kind has a metadata block, and those where none was
+found: 解读, gazette and 规章库 pages have none by design), `documents/validity_source/<static|
+script|red_notice|none>`, `boilerplate/sentinel_in_body` (a body line still carrying a SITE-ZH
+§3.6 sentinel). `govcrawler.runs.coverage` judges them against earlier runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import JsonRequest, Response, TextResponse
@@ -60,6 +64,9 @@ SEEDS = tuple(
     )
 )
 # Footer and widget lines of SITE-ZH §3.6: one left in a body means boilerplate got through.
+# Pages of these kinds carry no metadata block (SITE-ZH §3.5, §1): 解读, the gazette database,
+# the 政府规章库 detail. A missing block elsewhere means the template changed.
+BLOCKLESS_PREFIXES = ("/10462/10464/13298/", "/zfgbdb/", "/10462/c108923/")
 SENTINELS = (
     *("主办单位", "主管单位", "承办", "运行维护", "网站标识码", "蜀ICP备", "川公网安备"),
     *("川公安网备号", "版权所有", "网站声明", "网站地图", "联系我们", "责任编辑"),
@@ -195,8 +202,12 @@ class ZwgkSpider(SiteSpider):
         }
         for name, value in present.items():
             if value:
-                self.count(f"coverage/{name}")
+                self.count(f"coverage/document/{name}")
         self.count(f"documents/layout/{document.layout}")
+        if not urlsplit(document.url).path.startswith(BLOCKLESS_PREFIXES):
+            self.count("documents/block_expected")
+            if document.layout == "none":
+                self.count("documents/block_missing")
         self.count(f"documents/validity_source/{fields.validity_source or 'none'}")
         if any(carries_sentinel(line) for line in document.body):
             self.count("boilerplate/sentinel_in_body")
