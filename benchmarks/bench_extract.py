@@ -87,7 +87,7 @@ def _nfc(text: str) -> str:
 
 
 def pipeline_clean(article: Article) -> Article:
-    """What CleanPipeline.process_item does to an article (govcrawler/pipelines.py)."""
+    """What CleanPipeline.process_item does to an article (govcrawler/pipelines/articles.py)."""
     body = tuple(strip_boilerplate([_nfc(p) for p in article.body]))
     return replace(
         article,

@@ -202,3 +202,22 @@ def test_changes_since_lists_what_generation_two_changed(archives) -> None:
     }
     assert {change["url"] for change in listed} == validity and len(validity) >= 3
     assert all(c["kind"] == "document" and c["spider"] == "sc_zwgk" for c in listed)
+
+
+def test_the_demo_crawls_both_halves_of_the_saved_site(tmp_path: Path) -> None:
+    """`make demo`'s command: every spider, one summary each, a healthy exit."""
+    database = tmp_path / "demo.sqlite3"
+    command = [
+        *GOVCRAWLER,
+        "crawl",
+        "--replay",
+        str(SITE_COPY),
+        "--database",
+        f"sqlite:///{database}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=240)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "spider: sc_open_governance" in result.stdout and "spider: sc_zwgk" in result.stdout
+    assert f"documents: {len(GEN1)} extracted" in result.stdout
+    assert rows(database, "SELECT COUNT(*) AS n FROM documents")[0]["n"] == len(GEN1)
+    assert "PROBLEM" not in result.stderr
