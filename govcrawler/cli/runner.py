@@ -226,7 +226,9 @@ class CrawlResult:
                 "validity from: "
                 + (_pairs(self.with_prefix("govcrawler/documents/validity_source/")) or "none"),
                 "metadata found: "
-                + (_pairs(self.with_prefix("govcrawler/coverage/document/")) or "none"),
+                + (_pairs(self.with_prefix("govcrawler/coverage/document/")) or "none")
+                + "; kept raw, unread: "
+                + (_pairs(self.with_prefix("govcrawler/documents/unparsed/")) or "none"),
             ]
         for label, prefix in (("lists by shape", "lists/shape/"), ("list API", "api/")):
             counts = self.with_prefix("govcrawler/" + prefix)

@@ -25,7 +25,8 @@ empty or whose count disagrees, and for each document: `coverage/documents`,
 `coverage/document/<field>`, `documents/layout/<a|b|c|none>`, `documents/block_expected` and
 `documents/block_missing` (pages whose kind has a metadata block, and those where none was
 found: 解读, gazette and 规章库 pages have none by design), `documents/validity_source/<static|
-script|red_notice|none>`, `boilerplate/sentinel_in_body` (a body line still carrying a SITE-ZH
+script|red_notice|none>`, `documents/unparsed/<doc_number|validity>` (published in no form we
+read: kept raw), `boilerplate/sentinel_in_body` (a body line still carrying a SITE-ZH
 §3.6 sentinel). `govcrawler.runs.coverage` judges them against earlier runs.
 """
 
@@ -203,6 +204,11 @@ class ZwgkSpider(SiteSpider):
         for name, value in present.items():
             if value:
                 self.count(f"coverage/document/{name}")
+        # Published, but not in a form we read: kept raw, normalised empty (counted).
+        if document.doc_number is not None and not document.doc_number.normalised:
+            self.count("documents/unparsed/doc_number")
+        if fields.validity_raw and not fields.validity:
+            self.count("documents/unparsed/validity")
         self.count(f"documents/layout/{document.layout}")
         if not urlsplit(document.url).path.startswith(BLOCKLESS_PREFIXES):
             self.count("documents/block_expected")
