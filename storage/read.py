@@ -31,6 +31,13 @@ from storage.urls import sqlite_file
 
 # The current version's lists that `articles` (a flat view) leaves out.
 CONTENT_LISTS = ("captions", "images", "attachments")
+# A document's metadata in exports (`document_version` of the current version).
+DOCUMENT_LISTS = ("column_path", "interpretations", "related")
+DOCUMENT_EXPORT = (
+    *("doc_number", "doc_number_raw", "doc_series", "doc_year", "doc_seq", "index_number"),
+    *("doc_type", "issuer", "written_on", "validity", "validity_raw", "validity_source"),
+    *("abolished_on", "subject", "source", "layout", *DOCUMENT_LISTS),
+)
 
 
 @dataclass(frozen=True)
@@ -270,16 +277,20 @@ def _version_label(version: ArticleVersion) -> str:
 
 def article_rows(session: Session, since: date | None = None) -> Iterator[dict[str, Any]]:
     """One dict per article: the `articles` view's columns, then the current version's
-    captions, images and attachments (decoded). `since` keeps articles published that day or
+    captions, images and attachments (decoded), then a document's metadata (`DOCUMENT_EXPORT`,
+    empty for an article that is no document). `since` keeps articles published that day or
     later. Values are the same on every database: dates and times as SQLite shows them
     (`YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS.ffffff`), flags as 0/1."""
     query = text(
-        "SELECT a.*, v.captions, v.images, v.attachments FROM articles AS a "
+        "SELECT a.*, v.captions, v.images, v.attachments, "
+        + ", ".join(f"d.{name}" for name in DOCUMENT_EXPORT)
+        + " FROM articles AS a "
         "JOIN article AS r ON r.id = a.id "
         "JOIN article_version AS v ON v.id = r.current_version_id "
+        "LEFT JOIN document_version AS d ON d.version_id = r.current_version_id "
         + ("WHERE a.published_on >= :since " if since else "")
         + "ORDER BY a.id"
-    ).columns(**dict.fromkeys(CONTENT_LISTS, JSON))
+    ).columns(**dict.fromkeys((*CONTENT_LISTS, *DOCUMENT_LISTS), JSON))
     if since:
         query = query.bindparams(bindparam("since", since, type_=Date))
     for row in session.execute(query):
@@ -299,7 +310,8 @@ def as_sqlite_text(value: Any) -> Any:
 
 def article_columns(session: Session) -> list[str]:
     """The columns `article_rows` yields, in order (also when there are no rows)."""
-    return [*session.execute(text("SELECT * FROM articles LIMIT 0")).keys(), *CONTENT_LISTS]
+    columns = session.execute(text("SELECT * FROM articles LIMIT 0")).keys()
+    return [*columns, *CONTENT_LISTS, *DOCUMENT_EXPORT]
 
 
 def capture_exports(session: Session, since: datetime | None = None) -> Iterator[CaptureExport]:

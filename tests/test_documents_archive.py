@@ -221,3 +221,15 @@ def test_the_demo_crawls_both_halves_of_the_saved_site(tmp_path: Path) -> None:
     assert f"documents: {len(GEN1)} extracted" in result.stdout
     assert rows(database, "SELECT COUNT(*) AS n FROM documents")[0]["n"] == len(GEN1)
     assert "PROBLEM" not in result.stderr
+
+
+def test_exports_carry_a_documents_metadata(archives, tmp_path: Path) -> None:
+    database, _ = archives
+    out = tmp_path / "archive.jsonl"
+    assert cli(database, "export", "--format", "jsonl", "-o", str(out)).returncode == 0
+    exported = {row["url"]: row for row in map(json.loads, out.read_text("utf-8").splitlines())}
+    for url, expected in GEN1.items():
+        number = expected["doc_number"]
+        assert exported[url]["doc_number_raw"] == (number["raw"] if number else None), url
+        assert exported[url]["validity"] == expected["validity"], url
+        assert exported[url]["column_path"] == expected["column_path"], url
