@@ -49,6 +49,9 @@ class DocumentRecord:
     interpretations: list[dict[str, str]] = field(default_factory=list)  # {"title", "url"}
     related: list[dict[str, str]] = field(default_factory=list)  # {"title", "url"}
     meta: dict[str, str] = field(default_factory=dict)
+    # The metadata block's values as published, by field: a date, 文号 or validity that does
+    # not parse is kept here.
+    raw_fields: dict[str, str] = field(default_factory=dict)
     is_interpretation: bool = False  # a 政策解读 page (its column or its title says so)
     cited_numbers: list[tuple[str, str]] = field(default_factory=list)  # (raw, normalised)
     quoted_titles: list[str] = field(default_factory=list)  # 《…》 in its body

@@ -248,6 +248,7 @@ class DocumentVersion(Base):
     interpretations: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     related: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     meta: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    raw_fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     is_interpretation: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

@@ -32,7 +32,7 @@ from storage.urls import sqlite_file
 # The current version's lists that `articles` (a flat view) leaves out.
 CONTENT_LISTS = ("captions", "images", "attachments")
 # A document's metadata in exports (`document_version` of the current version).
-DOCUMENT_LISTS = ("column_path", "interpretations", "related")
+DOCUMENT_LISTS = ("column_path", "interpretations", "related", "raw_fields")
 DOCUMENT_EXPORT = (
     *("doc_number", "doc_number_raw", "doc_series", "doc_year", "doc_seq", "index_number"),
     *("doc_type", "issuer", "written_on", "validity", "validity_raw", "validity_source"),
@@ -149,7 +149,7 @@ _NUMBERED = text(
     "JOIN article AS r ON r.id = d.article_id WHERE d.doc_number = :number "
     "GROUP BY d.article_id ORDER BY former, interpretation, d.article_id"
 )
-_DOCUMENT_JSON = ("column_path", "interpretations", "related", "meta")
+_DOCUMENT_JSON = ("column_path", "interpretations", "related", "meta", "raw_fields")
 
 
 def find_documents(session: Session, doc_number: str) -> list[Article]:

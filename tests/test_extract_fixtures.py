@@ -37,7 +37,7 @@ DOCUMENT_FIELDS = [
     *("page_type", "url", "canonical_id", "column_id", "title", "doc_number", "index_number"),
     *("doc_type", "issuer", "written_on", "published_on", "validity", "validity_raw"),
     *("validity_source", "abolished_on", "subject", "source", "body", "column_path"),
-    *("attachments", "interpretations", "related", "meta", "template", "layout"),
+    *("attachments", "interpretations", "related", "meta", "template", "layout", "raw_fields"),
 ]
 CASES = [(page, field) for page in ARTICLES for field in ARTICLE_FIELDS] + [
     (page, field) for page in DOCUMENTS for field in DOCUMENT_FIELDS
@@ -101,7 +101,8 @@ def test_generation_2_pages_extract_to_their_expected_outputs(page: FixturePage)
 
 def _changed(page: FixturePage) -> set[str]:
     old = GEN1_BY_URL[page.url]
-    return {field for field in DOCUMENT_FIELDS if old[field] != page.expected[field]}
+    # raw_fields repeats, as published, the values of the fields that changed
+    return {f for f in DOCUMENT_FIELDS if f != "raw_fields" and old[f] != page.expected[f]}
 
 
 def test_generation_2_changes_what_it_promises() -> None:

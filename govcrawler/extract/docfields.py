@@ -12,7 +12,7 @@ from datetime import date
 from itertools import pairwise
 
 from govcrawler.extract.docnumber import DocNumber, find_doc_numbers, parse_doc_number
-from govcrawler.extract.model import DocumentFields
+from govcrawler.extract.model import Document, DocumentFields
 from govcrawler.extract.urls import article_ref
 from govcrawler.extract.validity import epoch_date, normalise_validity, validity_from_script
 from govcrawler.extract.zhdates import date_from_text, signature_date
@@ -108,3 +108,23 @@ def _abolished_on(value: str | None, scripts: str, notice: str | None) -> date |
     _, losetime = validity_from_script(scripts)
     found = epoch_date(losetime) if losetime else None
     return found or (date_from_text(notice) if notice else None)
+
+
+def unread_fields(document: Document) -> list[str]:
+    """The metadata fields the page published in a form we do not read (kept raw in
+    `Document.raw_fields`): a date that does not parse, a 文号 of no known form, a validity word
+    outside the vocabulary."""
+    raw = dict(document.raw_fields)
+    unread = [
+        name
+        for name in ("written_on", "published_on")
+        if raw.get(name) and date_from_text(raw[name]) is None
+    ]
+    abolished = raw.get("abolished_on", "").strip()
+    if abolished and not (_EPOCH.match(abolished) or date_from_text(abolished)):
+        unread.append("abolished_on")
+    if document.doc_number is not None and not document.doc_number.normalised:
+        unread.append("doc_number")
+    if document.fields.validity_raw and not document.fields.validity:
+        unread.append("validity")
+    return unread

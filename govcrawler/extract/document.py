@@ -112,6 +112,7 @@ def document_from_page(html: str, url: str) -> Document:
         meta=tuple(meta.items()),
         template=template,
         layout=block.layout,
+        raw_fields=tuple((k, v) for k, v in block.values.items() if v),
     )
 
 

@@ -88,6 +88,9 @@ class Document:
     meta: tuple[tuple[str, str], ...]
     template: str
     layout: str  # "a", "b", "c" (SITE-ZH §3.1) or "none"
+    # The metadata block's values as published, by field name: what a value that does not
+    # parse (a date, a 文号, a validity word) was.
+    raw_fields: tuple[tuple[str, str], ...] = ()
 
     def as_json(self) -> dict[str, object]:
         """The JSON shape of the document fixtures' expected outputs."""
@@ -110,6 +113,7 @@ class Document:
             "meta": dict(self.meta),
             "template": self.template,
             "layout": self.layout,
+            "raw_fields": dict(self.raw_fields),
         }
 
 

@@ -90,6 +90,7 @@ def document_record(document: Document) -> storage.ArticleRecord:
         interpretations=[{"title": k.title, "url": k.url} for k in document.interpretations],
         related=[{"title": k.title, "url": k.url} for k in document.related],
         meta=dict(document.meta),
+        raw_fields=dict(document.raw_fields),
         is_interpretation=is_interpretation(document),
         cited_numbers=cited,
         quoted_titles=quoted_titles(document.title, body),

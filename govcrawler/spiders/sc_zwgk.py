@@ -25,8 +25,8 @@ empty or whose count disagrees, and for each document: `coverage/documents`,
 `coverage/document/<field>`, `documents/layout/<a|b|c|none>`, `documents/block_expected` and
 `documents/block_missing` (pages whose kind has a metadata block, and those where none was
 found: 解读, gazette and 规章库 pages have none by design), `documents/validity_source/<static|
-script|red_notice|none>`, `documents/unparsed/<doc_number|validity>` (published in no form we
-read: kept raw), `boilerplate/sentinel_in_body` (a body line still carrying a SITE-ZH
+script|red_notice|none>`, `documents/unparsed/<field>` (a date, 文号 or validity published in
+no form we read: kept raw), `boilerplate/sentinel_in_body` (a body line still carrying a SITE-ZH
 §3.6 sentinel). `govcrawler.runs.coverage` judges them against earlier runs.
 """
 
@@ -40,6 +40,7 @@ import scrapy
 from scrapy.http import JsonRequest, Response, TextResponse
 
 from govcrawler.exceptions import ExtractionError
+from govcrawler.extract.docfields import unread_fields
 from govcrawler.extract.document import document_from_page
 from govcrawler.extract.listing import page_links
 from govcrawler.extract.model import Document
@@ -204,11 +205,8 @@ class ZwgkSpider(SiteSpider):
         for name, value in present.items():
             if value:
                 self.count(f"coverage/document/{name}")
-        # Published, but not in a form we read: kept raw, normalised empty (counted).
-        if document.doc_number is not None and not document.doc_number.normalised:
-            self.count("documents/unparsed/doc_number")
-        if fields.validity_raw and not fields.validity:
-            self.count("documents/unparsed/validity")
+        for name in unread_fields(document):  # published in a form we do not read: kept raw
+            self.count(f"documents/unparsed/{name}")
         self.count(f"documents/layout/{document.layout}")
         if not urlsplit(document.url).path.startswith(BLOCKLESS_PREFIXES):
             self.count("documents/block_expected")
