@@ -83,12 +83,15 @@ def run(command: list[str], logs: Path, sample_every: float = 0.0, env: dict | N
 
 
 def govcrawler_crawl(site: Path, database: Path, *extra: str) -> list[str]:
-    """The command line of a real `govcrawler crawl --replay` run."""
+    """The command line of a real `govcrawler crawl --replay` run of the English spider (the
+    synthetic sites are of English news)."""
     return [
         PYTHON,
         "-c",
         "from govcrawler.cli import main; main()",
         "crawl",
+        "--spider",
+        "sc_open_governance",
         "--replay",
         str(site),
         "--database",
