@@ -12,6 +12,8 @@ import os
 BOT_NAME = "govcrawler"
 SPIDER_MODULES = ["govcrawler.spiders"]
 NEWSPIDER_MODULE = "govcrawler.spiders"
+# `scrapy crawl` reports a bad govcrawler setting in one line (govcrawler/commands/crawl.py).
+COMMANDS_MODULE = "govcrawler.commands"
 
 # --- govcrawler's own settings -------------------------------------------------------------
 # Where the archive lives (any SQLAlchemy URL; SQLite by default, in the working directory).
