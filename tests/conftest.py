@@ -43,9 +43,9 @@ class ExpectedUpdate:
     def run(self) -> None:
         if not self.enabled or self.done:
             return
-        from govcrawler.cli import fixtures  # imports Scrapy: only when asked for
+        from govcrawler.cli import expected  # imports Scrapy: only when asked for
 
-        for change in fixtures.update_expected(fixtures.fixture_pages([SITE_COPY])):
+        for change in expected.update_expected(expected.fixture_pages([SITE_COPY])):
             self.report += f"cannot extract {change.error}\n" if change.error else change.report()
         self.done = True
 

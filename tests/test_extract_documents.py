@@ -194,11 +194,11 @@ def _is_document(path: Path) -> bool:
 
 
 def test_fixtures_update_uses_the_document_extractor() -> None:
-    from govcrawler.cli import fixtures
+    from govcrawler.cli import expected
 
-    changes = fixtures.update_expected([page.path for page in DOCUMENTS], write=False)
+    changes = expected.update_expected([page.path for page in DOCUMENTS], write=False)
     assert [change.page for change in changes if change.diff or change.error] == []
-    assert {fixtures.page_type(page.path) for page in DOCUMENTS} == {"document"}
+    assert {expected.page_type(page.path) for page in DOCUMENTS} == {"document"}
 
 
 FOOTER_OF_UNKNOWN_SHAPE = (

@@ -31,6 +31,7 @@ from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
 from govcrawler import settings as project
+from govcrawler.cli import expected as outputs
 from govcrawler.cli import fixtures, main
 from govcrawler.crawl.replay import ReplayDownloadHandler, read_sidecar, replay_path
 from govcrawler.extract.article import article_from_page
@@ -308,7 +309,7 @@ def test_a_recorded_gbk_page_extracts_as_its_saved_original(
     recorded: tuple[Path, subprocess.CompletedProcess[str]], path: str
 ) -> None:
     root, _ = recorded
-    article = fixtures.extracted(page_of(root, path))
+    article = outputs.extracted(page_of(root, path))
     original = expected(GBK_PAGE)
     identity = {"url", "canonical_id"}  # GBK_DECLARED serves the same page at another URL
     for name in original:
@@ -533,7 +534,7 @@ def wrong_copy(tmp_path: Path) -> Path:
     shutil.copy(source, page)
     shutil.copy(source.with_name(source.name + ".meta.json"), page.parent)
     wrong = {**expected(GBK_PAGE), "title": "A Title From Before The Redesign"}
-    fixtures.expected_file(page).write_text(
+    outputs.expected_file(page).write_text(
         json.dumps(wrong, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return page
@@ -550,27 +551,27 @@ def test_update_rewrites_the_expected_output_and_prints_the_diff(wrong_copy: Pat
     assert '-  "title": "A Title From Before The Redesign",' in result.output
     assert f'+  "title": "{expected(GBK_PAGE)["title"]}",' in result.output
     original = SITE_COPY / "www.sc.gov.cn" / (GBK_PAGE.lstrip("/") + ".expected.json")
-    assert fixtures.expected_file(wrong_copy).read_bytes() == original.read_bytes()
-    again = update(str(fixtures.expected_file(wrong_copy)))  # the .expected.json names it too
+    assert outputs.expected_file(wrong_copy).read_bytes() == original.read_bytes()
+    again = update(str(outputs.expected_file(wrong_copy)))  # the .expected.json names it too
     assert (again.exit_code, again.output) == (0, "")
 
 
 def test_update_check_shows_the_diff_writes_nothing_and_fails(wrong_copy: Path) -> None:
-    before = fixtures.expected_file(wrong_copy).read_bytes()
+    before = outputs.expected_file(wrong_copy).read_bytes()
     result = update("--check", str(wrong_copy))
     assert result.exit_code == 1
     assert '-  "title": "A Title From Before The Redesign",' in result.output
     assert result.output.endswith("Error: 1 expected output would change\n")
-    assert fixtures.expected_file(wrong_copy).read_bytes() == before
+    assert outputs.expected_file(wrong_copy).read_bytes() == before
 
 
 def test_update_writes_a_missing_expected_output_for_a_named_page(wrong_copy: Path) -> None:
-    fixtures.expected_file(wrong_copy).unlink()
+    outputs.expected_file(wrong_copy).unlink()
     result = update(str(wrong_copy.parent))  # a directory: only pages that already have one
     assert (result.exit_code, result.output) == (0, "")
     result = update(str(wrong_copy))
     assert result.exit_code == 0 and '+  "body": [' in result.output
-    written = json.loads(fixtures.expected_file(wrong_copy).read_text(encoding="utf-8"))
+    written = json.loads(outputs.expected_file(wrong_copy).read_text(encoding="utf-8"))
     assert written == expected(GBK_PAGE)
 
 
@@ -584,7 +585,7 @@ def test_update_of_a_page_that_cannot_be_extracted_is_one_line(tmp_path: Path) -
         f"cannot extract {page}: empty page: {SITE + EMPTY_PAGE}\n"
         "Error: 1 page could not be extracted\n"
     )
-    assert not fixtures.expected_file(page).exists()
+    assert not outputs.expected_file(page).exists()
 
 
 def test_update_without_paths_takes_the_saved_site(

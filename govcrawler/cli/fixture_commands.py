@@ -146,9 +146,9 @@ def fixtures_update(paths: tuple[Path, ...], check: bool) -> None:
 
     Example: govcrawler fixtures update --check
     """
-    from govcrawler.cli import fixtures as workflow
+    from govcrawler.cli import expected
 
-    changes = workflow.update_expected(workflow.fixture_pages(paths), write=not check)
+    changes = expected.update_expected(expected.fixture_pages(paths), write=not check)
     click.echo("".join(change.report() for change in changes), nl=False)
     errors = [change.error for change in changes if change.error]
     for error in errors:

@@ -1,8 +1,8 @@
 """The fixture workflow: pages that broke become test fixtures with expected outputs.
 
 `record` fetches pages from the site (or `GOVCRAWLER_GATEWAY`) as the crawler does,
-`archived_response` takes one out of the archive, `update_expected` rewrites their
-`<page>.expected.json` from the current extraction. Pages are saved in the replay layout
+`archived_response` takes one out of the archive (`govcrawler.cli.expected` rewrites their
+`<page>.expected.json` from the current extraction). Pages are saved in the replay layout
 (`govcrawler/crawl/replay.py`): the body bytes as received, never re-encoded, and `<file>.meta.json`
 with status, headers, requested and final URL, fetch time (UTC). Scrapy has already decompressed
 a gzip or deflate body, so the file holds the payload, and `Content-Encoding`, `Content-Length`
@@ -13,9 +13,7 @@ list API) is saved under its method, URL and body digest, the request in its sid
 
 from __future__ import annotations
 
-import difflib
-import json
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,23 +26,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
+from govcrawler.cli.expected import json_text
 from govcrawler.crawl.replay import (
     META_SUFFIX,
-    RESERVED_SUFFIXES,
-    read_sidecar,
     request_suffix,
     saved_request,
 )
-from govcrawler.exceptions import ExtractionError, FixtureError
-from govcrawler.extract.article import article_from_page
-from govcrawler.extract.document import document_from_page
-from govcrawler.extract.encoding import page_text
+from govcrawler.exceptions import FixtureError
 from govcrawler.extract.urls import HOST, canonical_url, is_site_url
 from storage import Capture, capture_body
 from storage.read import find_article
 
-SITE_FIXTURES = Path("tests/fixtures/site")
-EXPECTED_SUFFIX = ".expected.json"
 UNSAVED_HEADERS = frozenset(
     {"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"}
 )
@@ -104,7 +96,7 @@ def write_fixture(root: Path, saved: SavedResponse) -> Path:
     try:
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_bytes(saved.body)
-        page.with_name(page.name + META_SUFFIX).write_text(_dumps(saved.sidecar()), "utf-8")
+        page.with_name(page.name + META_SUFFIX).write_text(json_text(saved.sidecar()), "utf-8")
     except OSError as error:
         raise FixtureError(f"cannot write {page}: {error.strerror}") from error
     return page
@@ -274,122 +266,3 @@ def latest_capture(session: Session, article: str) -> Capture | None:
         if capture is not None:
             return capture
     return None
-
-
-@dataclass(frozen=True)
-class ExpectedChange:
-    """What the current extraction changes in a page's expected output."""
-
-    page: Path
-    fields: tuple[str, ...] = ()
-    diff: str = ""  # unified diff of `<page>.expected.json`; empty when unchanged
-    text: str = ""  # the new file
-    error: str | None = None
-
-    def report(self) -> str:
-        what = ", ".join(self.fields) or "new expected output"
-        return f"{self.page}: {what}\n{self.diff}" if self.diff else ""
-
-
-def expected_file(page: Path) -> Path:
-    return page.with_name(page.name + EXPECTED_SUFFIX)
-
-
-def fixture_pages(paths: Iterable[Path]) -> list[Path]:
-    """The pages named: a page (or one of its sidecars), or a directory: its pages that
-    already have an expected output. None named: those under tests/fixtures/site."""
-    named = list(paths)
-    if not named and not SITE_FIXTURES.is_dir():
-        raise FixtureError(f"no {SITE_FIXTURES} here: name the pages, or run in the project")
-    pages: list[Path] = []
-    for path in named or [SITE_FIXTURES]:
-        if path.is_dir():
-            found = [
-                f.with_name(f.name.removesuffix(EXPECTED_SUFFIX))
-                for f in path.rglob("*" + EXPECTED_SUFFIX)
-            ]
-            # An expected file with no page beside it (relations.json) is no page's.
-            pages.extend(sorted(page for page in found if page.is_file()))
-            continue
-        name = path.name
-        for suffix in RESERVED_SUFFIXES:
-            name = name.removesuffix(suffix)
-        if not path.with_name(name).is_file():
-            raise FixtureError(f"no fixture page {path.with_name(name)}")
-        pages.append(path.with_name(name))
-    return list(dict.fromkeys(pages))
-
-
-def page_url(page: Path) -> str:
-    """The URL a fixture page was saved from, read from its path in the replay layout."""
-    parts = page.absolute().parts
-    if HOST not in parts:
-        raise FixtureError(f"{page} is not in the replay layout (no {HOST}/ in its path)")
-    at = len(parts) - 1 - parts[::-1].index(HOST)
-    return f"https://{HOST}/" + "/".join(parts[at + 1 :])
-
-
-# Each page type's extraction, as its expected output is written (`"page_type"` in the file;
-# articles' files carry none).
-EXTRACTORS: dict[str, Callable[[str, str], dict[str, Any]]] = {
-    "article": lambda html, url: article_from_page(html, url).as_json(),
-    "document": lambda html, url: document_from_page(html, url).as_json(),
-}
-
-
-def page_type(page: Path) -> str:
-    """The type its expected output names; a page without one is an article."""
-    target = expected_file(page)
-    try:
-        old = json.loads(target.read_text(encoding="utf-8")) if target.is_file() else {}
-    except ValueError:
-        old = {}
-    kind = old.get("page_type", "article") if isinstance(old, dict) else "article"
-    if kind not in EXTRACTORS:
-        raise FixtureError(f"{target}: unknown page_type {kind!r} (known: {', '.join(EXTRACTORS)})")
-    return str(kind)
-
-
-def extracted(page: Path) -> dict[str, Any]:
-    """The current extraction of a fixture page by its page type's extractor."""
-    headers = {k.lower(): v for k, v in (read_sidecar(page).get("headers") or {}).items()}
-    text, _ = page_text(page.read_bytes(), headers.get("content-type"))
-    extract = EXTRACTORS[page_type(page)]
-    output: dict[str, Any] = json.loads(_dumps(extract(text, page_url(page))))
-    return output
-
-
-def expected_change(page: Path) -> ExpectedChange:
-    target = expected_file(page)
-    try:
-        new = extracted(page)
-        before = target.read_text(encoding="utf-8") if target.is_file() else ""
-    except (ExtractionError, FixtureError, OSError, ValueError) as error:
-        return ExpectedChange(page, error=f"{page}: {error}")
-    try:
-        old = json.loads(before) if before else None
-    except ValueError:
-        old = None  # not JSON: rewritten whole
-    if old == new:
-        return ExpectedChange(page)
-    fields: list[str] = []
-    if isinstance(old, dict):  # diff in the new key order, so only the values show
-        before = _dumps({**{k: old[k] for k in new if k in old}, **old})
-        fields = [k for k in new if old.get(k, ...) != new[k]] + [k for k in old if k not in new]
-    after, name = _dumps(new), target.as_posix()
-    diff = difflib.unified_diff(before.splitlines(True), after.splitlines(True), name, name)
-    return ExpectedChange(page, tuple(fields), "".join(diff), after)
-
-
-def update_expected(pages: Iterable[Path], *, write: bool = True) -> list[ExpectedChange]:
-    """Compare each page's expected output with the current extraction; with `write`,
-    rewrite those that differ. A page that cannot be extracted is reported, not written."""
-    changes = [expected_change(page) for page in pages]
-    for change in changes:
-        if write and change.diff:
-            expected_file(change.page).write_text(change.text, encoding="utf-8")
-    return changes
-
-
-def _dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
