@@ -10,7 +10,7 @@ import difflib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -279,8 +279,8 @@ def article_rows(session: Session, since: date | None = None) -> Iterator[dict[s
     """One dict per article: the `articles` view's columns, then the current version's
     captions, images and attachments (decoded), then a document's metadata (`DOCUMENT_EXPORT`,
     empty for an article that is no document). `since` keeps articles published that day or
-    later. Values are the same on every database: dates and times as SQLite shows them
-    (`YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS.ffffff`), flags as 0/1."""
+    later. Values are the same on every database: dates as `YYYY-MM-DD`, times in ISO 8601
+    with their zone (`utc_text`), flags as 0/1."""
     query = text(
         "SELECT a.*, v.captions, v.images, v.attachments, "
         + ", ".join(f"d.{name}" for name in DOCUMENT_EXPORT)
@@ -294,7 +294,26 @@ def article_rows(session: Session, since: date | None = None) -> Iterator[dict[s
     if since:
         query = query.bindparams(bindparam("since", since, type_=Date))
     for row in session.execute(query):
-        yield {name: as_sqlite_text(value) for name, value in row._mapping.items()}
+        yield {
+            name: utc_text(value) if name in _TIMES else as_sqlite_text(value)
+            for name, value in row._mapping.items()
+        }
+
+
+# The times of an exported row (the `articles` view's): ISO 8601 with their zone, UTC.
+_TIMES = ("withdrawn_at", "first_seen_at", "last_seen_at")
+
+
+def utc_text(value: Any) -> Any:
+    """A stored time as ISO 8601 in UTC with its offset (`2026-12-07T03:00:00.123456+00:00`),
+    as the `--json` outputs show it: SQLite's views give text without a zone, PostgreSQL an
+    aware datetime; None stays None."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return value
+    moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return moment.isoformat()
 
 
 def as_sqlite_text(value: Any) -> Any:

@@ -24,7 +24,14 @@ from click.testing import CliRunner, Result
 
 import storage
 from govcrawler.cli import main
-from tests.conftest import ENGLISH_ONLY, SITE_COPY, FixturePage, ReplayCrawl, fixture_pages
+from tests.conftest import (
+    ENGLISH_ONLY,
+    GOVCRAWLER,
+    SITE_COPY,
+    FixturePage,
+    ReplayCrawl,
+    fixture_pages,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = fixture_pages()
@@ -358,6 +365,47 @@ def test_export_warc_passes_warcio_check(archive: Path, tmp_path: Path) -> None:
     }
     assert written == fetched
     assert f"{len(records)} records" in result.stderr and str(target) in result.stderr
+
+
+def test_every_exported_time_carries_its_zone_as_json_output_does(archive: Path) -> None:
+    """JSONL and CSV show times as `show --json` does: ISO 8601, UTC, `+00:00`."""
+    rows = [
+        json.loads(line)
+        for line in ok(cli(archive, "export", "--format", "jsonl")).split("\n")
+        if line
+    ]
+    csv_rows = list(csv.DictReader(io.StringIO(ok(cli(archive, "export", "--format", "csv")))))
+    shown = json.loads(ok(cli(archive, "show", str(rows[0]["id"]), "--json")))
+    assert rows[0]["first_seen_at"] == shown["first_seen_at"]
+    for row in [*rows, *csv_rows]:
+        for name in ("first_seen_at", "last_seen_at", "withdrawn_at"):
+            if row[name]:
+                moment = datetime.fromisoformat(row[name])
+                assert moment.utcoffset() is not None and moment.utcoffset().total_seconds() == 0
+                assert row[name].endswith("+00:00"), (name, row[name])
+
+
+def test_dash_is_standard_output_for_every_format(archive: Path, tmp_path: Path) -> None:
+    lines = ok(cli(archive, "export", "--format", "jsonl", "-o", "-")).splitlines()
+    assert len(lines) == len(ARTICLES)
+    assert not (ROOT / "-").exists() and not (Path.cwd() / "-").exists()
+    command = [
+        *GOVCRAWLER,
+        "export",
+        "--format",
+        "warc",
+        "-o",
+        "-",
+        "--database",
+        f"sqlite:///{archive}",
+    ]
+    result = subprocess.run(command, capture_output=True, cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "-").exists()
+    target = tmp_path / "stdout.warc.gz"
+    target.write_bytes(result.stdout)
+    assert warc_index(target)[0]["warc-type"] == "warcinfo"
+    assert b"written to stdout" in result.stderr
 
 
 def test_export_warc_needs_a_file_and_a_good_date(archive: Path) -> None:

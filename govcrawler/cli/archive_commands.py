@@ -234,16 +234,17 @@ def show(article: str, versions: bool, diff: bool, as_json: bool, database: str)
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (default stdout; required for warc).",
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    help="File to write; - (or none, for jsonl and csv) is standard output.",
 )
 @database_option
 @one_line_errors
 def export(fmt: str, since: str | None, output: Path | None, database: str) -> None:
     """Export articles (jsonl, csv) or raw captures (warc).
 
-    jsonl and csv (UTF-8) have one row per article, to stdout or -o FILE; warc writes a
-    gzipped WARC file of every capture, a revisit record for each repeated one.
+    jsonl and csv (UTF-8) have one row per article or document, to stdout or -o FILE; every
+    time carries its zone (UTC, +00:00). warc writes a gzipped WARC of every capture, a revisit
+    record for each repeated one, to -o FILE (-o - for standard output).
 
     Example: govcrawler export --format warc -o archive.warc.gz
     """
@@ -251,16 +252,18 @@ def export(fmt: str, since: str | None, output: Path | None, database: str) -> N
 
     day = parse_day(since, "--since")
     if fmt == "warc" and output is None:
-        raise click.ClickException("--format warc writes a file: add -o FILE.warc.gz")
+        raise click.ClickException("--format warc writes a file: add -o FILE.warc.gz (or -o -)")
+    to_stdout = output is not None and str(output) == "-"
     try:
         with archive_session(database) as session:
             if output is not None and fmt == "warc":
-                summary = writers.export_warc(session, output, day, describe_database(database))
+                target = None if to_stdout else output
+                summary = writers.export_warc(session, target, day, describe_database(database))
             else:
-                summary = writers.export_articles(session, fmt, output, day)
+                summary = writers.export_articles(session, fmt, None if to_stdout else output, day)
     except OSError as error:
         raise click.ClickException(
-            f"cannot write {output or 'stdout'}: {error.strerror}"
+            f"cannot write {'stdout' if to_stdout or output is None else output}: {error.strerror}"
         ) from error
     click.echo(summary, err=True)
 

@@ -172,15 +172,22 @@ def warc_date(moment: datetime) -> str:
     return datetime_to_iso_date(moment.astimezone(UTC).replace(tzinfo=None), use_micros=True)
 
 
-def export_warc(session: Session, output: Path, day: date | None, source: str) -> str:
-    """Write the captures fetched since `day` as a WARC file; returns the summary line."""
+def export_warc(session: Session, output: Path | None, day: date | None, source: str) -> str:
+    """Write the captures fetched since `day` as a WARC file (standard output when `output`
+    is None); returns the summary line."""
     start = datetime.combine(day, time(), UTC) if day else None
     info = warcinfo_fields(f"govcrawler {version('govcrawler')}", source)
-    with output.open("wb") as file:
-        counts = write_warc(read.capture_exports(session, start), file, output.name, info)
+    captures = read.capture_exports(session, start)
+    if output is None:
+        sys.stdout.flush()
+        counts = write_warc(captures, sys.stdout.buffer, "stdout.warc.gz", info)
+        sys.stdout.buffer.flush()
+    else:
+        with output.open("wb") as file:
+            counts = write_warc(captures, file, output.name, info)
     return (
         f"{counts.records} records ({counts.responses} responses, {counts.revisits} revisits,"
-        f" 1 warcinfo) written to {output}"
+        f" 1 warcinfo) written to {output or 'stdout'}"
     )
 
 
