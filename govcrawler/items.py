@@ -52,6 +52,14 @@ class UnreadablePage:
 
 
 @dataclass(frozen=True)
+class ListPage:
+    """A home, channel or list page as fetched: kept as a capture (a revisit when unchanged),
+    so the archive shows what the site listed on a given day."""
+
+    fetch: Fetch
+
+
+@dataclass(frozen=True)
 class ColumnLabel:
     """A column's name as the site's navigation shows it, learned from a link to its list."""
 

@@ -1,4 +1,5 @@
-"""Raw captures: every fetched article response, compressed, with revisits deduplicated."""
+"""Raw captures: every fetched article, document and list response, compressed, with revisits
+deduplicated."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class CaptureRecord:
     fetched_at: datetime
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    kind: str = "page"  # or "list": a home, channel or list page
 
     # Derived once, wherever first asked for (see `storage.ArticleRecord.signature`).
     @cached_property
@@ -76,6 +78,7 @@ def record_capture(
         "body_length": len(record.body),
         "revisit_of": original,
         "article_id": article_id,
+        "kind": record.kind,
     }
     capture_id = db.execute(_INSERT, values).scalar_one()
     return Capture(id=capture_id, **values)

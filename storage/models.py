@@ -106,7 +106,8 @@ class ArticleVersion(Base):
 
 
 class Capture(Base):
-    """One fetched response of an article URL, raw, for provenance and WARC export.
+    """One fetched response of an article, document or list URL, raw, for provenance and WARC
+    export.
 
     `body` is the zlib-compressed raw bytes; a capture whose bytes equal the URL's previous
     capture stores no body and points at it (`revisit_of`), as web archives record revisits.
@@ -127,6 +128,8 @@ class Capture(Base):
     article_id: Mapped[int | None] = mapped_column(
         ForeignKey("article.id", ondelete="SET NULL"), index=True
     )
+    # "page" (an article's or a document's URL) or "list" (a home, channel or list page).
+    kind: Mapped[str] = mapped_column(String(16), default="page")
 
 
 class NearDuplicate(Base):

@@ -233,3 +233,23 @@ def test_exports_carry_a_documents_metadata(archives, tmp_path: Path) -> None:
         assert exported[url]["doc_number_raw"] == (number["raw"] if number else None), url
         assert exported[url]["validity"] == expected["validity"], url
         assert exported[url]["column_path"] == expected["column_path"], url
+
+
+def test_list_pages_are_captured_each_run_and_unchanged_ones_are_revisits(archives) -> None:
+    """'What did this column list on day D': every list page read in each run is a capture;
+    generation 2's changed lists store their new bytes, the others point at the first."""
+    _, database = archives
+    changed = {
+        "https://" + path.relative_to(SITE_GEN2).as_posix()
+        for path in SITE_GEN2.rglob("*.shtml")
+        if not path.name.endswith((".expected.json", ".meta.json"))
+        and not (path.with_name(path.name + ".expected.json")).exists()
+    }
+    captures = rows(
+        database, "SELECT url, is_revisit FROM captures WHERE kind = 'list' ORDER BY id"
+    )
+    latest = {row["url"]: row["is_revisit"] for row in captures}
+    assert changed and changed <= latest.keys()
+    assert all(latest[url] == 0 for url in changed)
+    unchanged = [url for url in latest if url not in changed]
+    assert unchanged and all(latest[url] == 1 for url in unchanged)

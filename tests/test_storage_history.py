@@ -566,6 +566,7 @@ def test_the_captures_view_shows_each_response(
         "is_revisit",
         "article_id",
         "headers",
+        "kind",
     }
     rows = raw_rows(
         archive_url,

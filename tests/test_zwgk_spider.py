@@ -21,7 +21,7 @@ from scrapy.utils.test import get_crawler
 
 from govcrawler.extract.urls import in_scope
 from govcrawler.extract.zhapi import API_URL, SERIES
-from govcrawler.items import NotModified, PageGone, UnreadablePage
+from govcrawler.items import ListPage, NotModified, PageGone, UnreadablePage
 from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
 from govcrawler.spiders.sc_zwgk import SEEDS, ZwgkSpider
 from tests.conftest import FIXTURES, SITE_COPY, ReplayCrawl
@@ -246,7 +246,8 @@ def test_a_list_page_follows_documents_and_lists_and_counts_the_rest() -> None:
     )
     url = "https://www.sc.gov.cn/10462/zfwjts/zfwj.shtml"
     response = HtmlResponse(url, body=body.encode(), encoding="utf-8")
-    requests = list(zwgk.parse(response))
+    captured, *requests = list(zwgk.parse(response))
+    assert isinstance(captured, ListPage) and captured.fetch.url == url  # the list is captured
     assert [(r.url, r.callback.__name__) for r in requests] == [  # type: ignore[union-attr]
         (
             "https://www.sc.gov.cn/10462/zfwjts/2025/4/22/9c3e5a7b1d2f4e6a8b0c2d4e6f8a0b1c.shtml",

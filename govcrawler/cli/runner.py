@@ -201,7 +201,8 @@ class CrawlResult:
             f"({_pairs(statuses) or 'none'})",
             "articles: " + ", ".join(f"{archived.get(o, 0)} {o}" for o in _OUTCOMES),
             f"captures: {archived.get('capture_stored', 0)} stored, "
-            f"{archived.get('capture_revisit', 0)} revisits (no second body)",
+            f"{archived.get('capture_revisit', 0)} revisits (no second body); list pages "
+            f"{archived.get('list_stored', 0)} stored, {archived.get('list_revisit', 0)} revisits",
             f"gone (404/410): {_pairs(self.with_prefix('govcrawler/gone/')) or 'none'}"
             f" ({archived.get('withdrawn', 0)} newly withdrawn, "
             f"{archived.get('still_gone', 0)} still gone, "

@@ -1,5 +1,5 @@
 """The paths of English articles and of the items every spider yields: pages gone or not
-modified, unreadable pages (their capture only), column labels."""
+modified, unreadable pages (their capture only), list pages (their capture), column labels."""
 
 from __future__ import annotations
 
@@ -13,7 +13,15 @@ import storage
 from govcrawler.extract.model import Article
 from govcrawler.extract.text import body_digest, strip_boilerplate
 from govcrawler.extract.urls import is_site_url
-from govcrawler.items import ArticlePage, ColumnLabel, Fetch, NotModified, PageGone, UnreadablePage
+from govcrawler.items import (
+    ArticlePage,
+    ColumnLabel,
+    Fetch,
+    ListPage,
+    NotModified,
+    PageGone,
+    UnreadablePage,
+)
 from govcrawler.pipelines.path import run_of
 
 
@@ -83,6 +91,12 @@ def archive_not_modified(session: Session, item: NotModified) -> list[str]:
     return counted + outcomes_of(result)
 
 
+def archive_list(session: Session, item: ListPage) -> list[str]:
+    """A list page: its capture (kind "list"), counted apart from the pages' captures."""
+    capture = storage.record_capture(session, capture_record(item.fetch, kind="list"))
+    return ["list_revisit" if capture.revisit_of else "list_stored"]
+
+
 def archive_unreadable(session: Session, item: UnreadablePage) -> list[str]:
     """Only the capture, for diagnosis: there is no article to record."""
     return archive_capture(session, item.fetch)[1]
@@ -93,7 +107,7 @@ def archive_label(session: Session, item: ColumnLabel) -> list[str]:
     return ["column"]
 
 
-def capture_record(fetch: Fetch) -> storage.CaptureRecord:
+def capture_record(fetch: Fetch, kind: str = "page") -> storage.CaptureRecord:
     """The archive's shape of a raw response."""
     return storage.CaptureRecord(
         url=fetch.url,
@@ -102,6 +116,7 @@ def capture_record(fetch: Fetch) -> storage.CaptureRecord:
         fetched_at=fetch.fetched_at,
         body=fetch.body,
         headers=fetch.headers,
+        kind=kind,
     )
 
 

@@ -10,6 +10,7 @@ from govcrawler.items import (
     ArticlePage,
     ColumnLabel,
     DocumentPage,
+    ListPage,
     NotModified,
     PageGone,
     UnreadablePage,
@@ -18,6 +19,7 @@ from govcrawler.pipelines.articles import (
     archive_article,
     archive_gone,
     archive_label,
+    archive_list,
     archive_not_modified,
     archive_unreadable,
     clean_article,
@@ -49,6 +51,7 @@ PATHS: tuple[ItemPath[Any], ...] = (
     ItemPath(PageGone, url=lambda item: item.fetch.url, archive=archive_gone),
     ItemPath(NotModified, url=lambda item: item.fetch.url, archive=archive_not_modified),
     ItemPath(UnreadablePage, url=lambda item: item.fetch.url, archive=archive_unreadable),
+    ItemPath(ListPage, url=lambda item: item.fetch.url, archive=archive_list),
     ItemPath(ColumnLabel, url=lambda item: item.list_url, archive=archive_label),
 )
 

@@ -24,8 +24,8 @@ from govcrawler.extract.article import article_from_page
 from govcrawler.extract.listing import list_page_count, page_links
 from govcrawler.extract.model import Article
 from govcrawler.extract.urls import article_ref, list_column_id, list_page_number
-from govcrawler.items import ArticlePage, ColumnLabel, Fetch, UnreadablePage
-from govcrawler.spiders.site import LIST_PRIORITY, SiteSpider
+from govcrawler.items import ArticlePage, ColumnLabel, Fetch, ListPage, UnreadablePage
+from govcrawler.spiders.site import LIST_PRIORITY, SiteSpider, fetch_of
 
 # Link texts that name a page of a list, not the column it belongs to.
 _PAGER_TEXT = re.compile(
@@ -51,11 +51,14 @@ class OpenGovernanceSpider(SiteSpider):
         for revisit in self.due_requests():  # known articles due again, linked or not
             yield revisit
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request | ColumnLabel]:
-        """A home, channel or list page: follow its in-scope links and its pager."""
+    def parse(
+        self, response: Response, **kwargs: Any
+    ) -> Iterator[scrapy.Request | ColumnLabel | ListPage]:
+        """A home, channel or list page: captured; its in-scope links and its pager followed."""
         if not isinstance(response, TextResponse):
             self.count("skipped/not_text")
             return
+        yield ListPage(fetch_of(response))
         last_article_new, linked = False, set()
         for link in page_links(response.text, response.url):
             url = self.site_url(link.href, response.url)

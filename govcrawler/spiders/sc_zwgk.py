@@ -47,8 +47,8 @@ from govcrawler.extract.model import Document
 from govcrawler.extract.urls import article_ref, list_column_id, list_page_number
 from govcrawler.extract.zhapi import API_REFERER, API_URL, SERIES, api_query, read_answer
 from govcrawler.extract.zhlists import page_kind, read_list
-from govcrawler.items import DocumentPage, Fetch, UnreadablePage
-from govcrawler.spiders.site import LIST_PRIORITY, NEXT_PAGE_PRIORITY, SiteSpider
+from govcrawler.items import DocumentPage, Fetch, ListPage, UnreadablePage
+from govcrawler.spiders.site import LIST_PRIORITY, NEXT_PAGE_PRIORITY, SiteSpider, fetch_of
 
 SITE = "https://www.sc.gov.cn"
 # The static lists of SITE-ZH §0, page 1 of each.
@@ -100,12 +100,13 @@ class ZwgkSpider(SiteSpider):
     def is_detail_url(self, url: str) -> bool:
         return page_kind(url) == "document"
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request]:
-        """A home, channel or list page: its shape counted, its in-scope links and its
-        pager followed."""
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request | ListPage]:
+        """A home, channel or list page: captured, its shape counted, its in-scope links and
+        its pager followed."""
         if not isinstance(response, TextResponse):
             self.count("skipped/not_text")
             return
+        yield ListPage(fetch_of(response))
         html = self.text(response)
         listing = read_list(html, response.url)
         self.count(f"lists/shape/{listing.shape}")
