@@ -22,7 +22,7 @@ from storage.models import ArticleChange, table_of
 from storage.types import UTCDateTime
 
 if TYPE_CHECKING:
-    from storage.archive import ArticleRecord
+    from storage.article_records import ArticleRecord
 
 NEW, CHANGED, WITHDRAWN, RETURNED = "new", "changed", "withdrawn", "returned"
 # The document fields compared between versions, beside title, date, body, captions, files.

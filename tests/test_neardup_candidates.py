@@ -1,6 +1,6 @@
 """Near-duplicate candidates are the articles sharing the most LSH bands with a new one, at
-most `storage.archive.MAX_CANDIDATES`: a band shared with a crowd of formulaic texts does not
-make every insert read the crowd, and does not hide the real original."""
+most `storage.neardup_links.MAX_CANDIDATES`: a band shared with a crowd of formulaic texts does
+not make every insert read the crowd, and does not hide the real original."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
-from storage import archive, neardup
+from storage import neardup, neardup_links
 from storage.models import NearDuplicate, NearDuplicateBand
 from tests.conftest import numbered_article
 
@@ -48,7 +48,7 @@ def test_the_original_is_found_past_a_crowd_sharing_one_band(
         session.execute(
             insert(NearDuplicateBand), [{"band_key": keys[0], "article_id": i} for i in crowd]
         )
-    monkeypatch.setattr(archive, "MAX_CANDIDATES", 3)
+    monkeypatch.setattr(neardup_links, "MAX_CANDIDATES", 3)
     with sessions.begin() as session:
         copy = storage.record_article(
             session, replace(record(9, "", edited_body), title=original["title"]), SEEN
@@ -80,7 +80,7 @@ def test_a_crowded_band_key_does_not_hide_the_original(
         session.execute(
             insert(NearDuplicateBand), [{"band_key": shared[0], "article_id": i} for i in crowd]
         )
-    monkeypatch.setattr(archive, "PER_BAND", 2)
+    monkeypatch.setattr(neardup_links, "PER_BAND", 2)
     with sessions.begin() as session:
         copy = storage.record_article(session, record(9, original["title"], edited_body), SEEN)
     assert copy.near_duplicate_of == first.article_id

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
+import storage.search.postgresql
 import storage.search.ranking
 from storage.search.ranking import SearchHit, SearchQueryError, fts_query, search_articles
 from tests.conftest import BACKENDS, index_search, new_database, postgres_server, raw_rows
@@ -373,7 +374,7 @@ def test_an_expression_the_database_rejects_is_a_search_query_error(
         monkeypatch.setattr(storage.search.ranking, "fts5", lambda node: expression)
     else:
         expression = ["'panda' &", "panda <-> & ("][bad]
-        monkeypatch.setattr(storage.search.ranking, "tsquery", lambda node: expression)
+        monkeypatch.setattr(storage.search.postgresql, "tsquery", lambda node: expression)
     with pytest.raises(SearchQueryError, match="cannot read this query") as error:
         search(sessions, "panda")
     assert "\n" not in str(error.value)

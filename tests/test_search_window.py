@@ -1,6 +1,6 @@
 """SQLite ranks a query with at most RANK_WINDOW matches by BM25, and orders a commoner one by
 title and age, reading only a bounded part of the index: a common word costs the same at a
-million articles as at ten thousand (storage.search.ranking.RANK_WINDOW)."""
+million articles as at ten thousand (storage.search.sqlite.RANK_WINDOW)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import storage
 from storage.search import ranking as search
+from storage.search import sqlite as search_sqlite
 from tests.conftest import numbered_article, sqlite_only
 
 SEEN = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
@@ -44,7 +45,7 @@ def test_a_query_within_the_window_is_ranked_whole(six_matches: sessionmaker[Ses
 def test_a_commoner_query_has_its_title_matches_among_its_newest_first_then_the_newest(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "RANK_WINDOW", 4)
+    monkeypatch.setattr(search_sqlite, "RANK_WINDOW", 4)
     with sessions.begin() as session:
         for n in range(1, 7):  # ids 1-6; bamboo in the titles of 1 and 4
             storage.record_article(session, bamboo(n, in_title=n in (1, 4)), SEEN)
@@ -72,7 +73,7 @@ def test_a_commoner_query_has_its_title_matches_among_its_newest_first_then_the_
 def test_a_commoner_query_with_not_keeps_its_exclusion_in_the_title_and_the_body(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    monkeypatch.setattr(search_sqlite, "RANK_WINDOW", 2)
     with sessions.begin() as session:
         for n in range(1, 7):  # "forests" only in the titles of 1 and 4, and 6's body
             record = bamboo(n, in_title=n in (1, 4))
@@ -97,7 +98,7 @@ def test_a_filtered_commoner_query_keeps_the_order_of_the_unfiltered_one(
 ) -> None:
     """Filters narrow the common query's order, whatever order the articles were archived in
     (the date filters bound the walk by the ids their dates cover)."""
-    monkeypatch.setattr(search, "RANK_WINDOW", 5)
+    monkeypatch.setattr(search_sqlite, "RANK_WINDOW", 5)
     days = [date(2015 + n % 7, 1 + n * 5 % 12, 1 + n * 11 % 28) for n in range(40)]
     order = sorted(range(40), key=lambda n: (n * 17) % 40)  # archived out of date order
     with sessions.begin() as session:
@@ -139,7 +140,7 @@ def test_a_filtered_commoner_query_keeps_the_order_of_the_unfiltered_one(
 def test_a_date_filter_before_the_year_1000_finds_nothing_and_says_nothing(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "RANK_WINDOW", 1)
+    monkeypatch.setattr(search_sqlite, "RANK_WINDOW", 1)
     with sessions.begin() as session:
         for n in range(1, 4):
             storage.record_article(session, bamboo(n, in_title=False), SEEN)

@@ -16,6 +16,7 @@ import storage
 from storage.db import _alembic_config
 from storage.search import index as fulltext
 from storage.search import ranking as search
+from storage.search import sqlite as search_sqlite
 from tests.conftest import FIXTURES, numbered_article, raw_rows, sqlite_only, url_of
 
 SEEN = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
@@ -77,7 +78,7 @@ def test_the_query_names_the_words_of_a_prefix(archived: sessionmaker[Session]) 
 def test_a_prefix_of_too_many_words_stays_a_prefix(
     archived: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "MAX_PREFIX_WORDS", 3)
+    monkeypatch.setattr(search_sqlite, "MAX_PREFIX_WORDS", 3)
     with archived() as session:
         node = search.parse("invest*").node
         assert search._words_for_prefixes(session, node) == node  # 4 words

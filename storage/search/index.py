@@ -17,8 +17,8 @@ cut into terms the way unicode61 cuts them (`terms`: runs of letters and digits,
 diacritics), title terms weighted A, body terms B, so both backends index the same terms and a
 query finds the same articles on either. PostgreSQL keeps word positions only up to 16383 and
 256 per term; a longer article is marked `complete = false`, and phrase queries are checked
-again on its text (`storage.search.ranking`). Any PostgreSQL client can search it with the `simple`
-configuration: `document @@ websearch_to_tsquery('simple', '"giant panda" 四川')`.
+again on its text (`storage.search.postgresql`). Any PostgreSQL client can search it with the
+`simple` configuration: `document @@ websearch_to_tsquery('simple', '"giant panda" 四川')`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ CREATE_TABLE = (
 # The index's words, without its Chinese terms: a prefix (`invest*`) is searched as the words
 # it stands for (`investment OR investors …`), which FTS5 walks newest first and stops, where
 # its own prefix query merges the whole lists of articles of every word in the range first
-# (`storage.search.ranking`). Words are added as articles are indexed and never removed: a word no
+# (`storage.search.sqlite`). Words are added as articles are indexed and never removed: a word no
 # longer in any article matches nothing. (The table: storage/migrations, revision 0005.)
 _ADD_WORDS = text("INSERT OR IGNORE INTO articles_fts_words (term) VALUES (:term)")
 # PostgreSQL's index: one row per article, dropped with it.
@@ -133,7 +133,7 @@ def words(value: str) -> set[str]:
 
 def add_words(bind: Bind, new_words: set[str]) -> None:
     """SQLite: remember the words indexed (`articles_fts_words`, never emptied), so that a
-    prefix can be read as the words it stands for (`storage.search.ranking`)."""
+    prefix can be read as the words it stands for (`storage.search.sqlite`)."""
     if new_words:
         bind.execute(_ADD_WORDS, [{"term": word} for word in sorted(new_words)])
 
