@@ -176,6 +176,15 @@ def test_other_magic_numbers() -> None:
     assert (doc.kind, doc.status) == ("doc", "unsupported")
 
 
+def test_encrypted_office_file_is_an_ole2_package() -> None:
+    ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+    data = ole2 + "EncryptionInfo".encode("utf-16-le") + "EncryptedPackage".encode("utf-16-le")
+    result = file_text(data, "application/vnd.ms-excel", BASE + "annex.xlsx")
+    assert (result.kind, result.status) == ("ole2", "encrypted")
+    assert result.disagreements == ()  # an encrypted XLSX is OLE2: no disagreement
+    assert file_text(ole2).status == "unsupported"
+
+
 def test_declared_and_url_kinds() -> None:
     assert declared_kind("application/pdf") == "pdf"
     assert declared_kind("Application/PDF; charset=binary") == "pdf"

@@ -444,6 +444,14 @@ def _container(data: bytes) -> Read:
     return "", None, "unsupported", "no reader for this kind"
 
 
+def _ole2(data: bytes) -> Read:
+    """An OLE2 file that is neither DOC nor XLS: an encrypted DOCX or XLSX (its package is a
+    stream `EncryptedPackage`) needs a password; anything else has no reader here."""
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        return "", None, "encrypted", "an encrypted Office Open XML package"
+    return "", None, "unsupported", "no reader for this kind"
+
+
 def _text(data: bytes) -> Read:
     return clean(_decoded(data)), None, "ok", ""
 
@@ -455,6 +463,7 @@ READERS: Final = {
     "xls": (_xls, "xlrd"),
     "html": (_html, "lxml.html"),
     "zip": (_container, ""),
+    "ole2": (_ole2, ""),
     "ofd": (_container, ""),
     "pptx": (_container, ""),
     "text": (_text, ""),
