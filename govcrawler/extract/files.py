@@ -33,17 +33,18 @@ WenQuanYi TrueType (truetype), and long.pdf (50 pages, 88,000 CJK characters, 16
 ×1.9-3.0 and pdfminer.six ×2.2-6.4.) pypdf gives the embedded-CMap font's text as single
 bytes with NULs between them (with the NULs removed, 4 of glyphs.pdf's 10 lines are still wrong:
 its codes past 255), pdfminer.six nothing. pypdfium2 is the only one that reads every fixture
-exactly, in the order written, and the fastest by ×2-36: it is the one used. PDFium is C: it is
+exactly, in the order written, and the fastest (×1.9-36): it is the one used. PDFium is C: it is
 not thread-safe (calls here hold a lock), and a crash in it would end the process, so the crawl
 should run extraction in a worker process, off its thread (issue 14).
 
 DOCX: the stdlib zipfile + lxml reading `word/document.xml` in document order (paragraphs; a
 table row is one line, cells separated by tabs): 0.24-0.38 ms for annex.docx against 7.6-9.4 ms
 (×25-31) for python-docx (MIT), which would add a dependency and gives the tables apart from
-the paragraphs, out of document order. XLSX: openpyxl (MIT) in read-only
-mode; XLS: xlrd (BSD-3) 2.x (which reads only .xls). DOC and WPS (OLE2 Word binaries): no
-well-kept pure library (`unsupported`); OFD: the registry holds only small single-author
-packages (easyofd, ofdparser, pyofd), so `unsupported` too.
+the paragraphs, out of document order. XLSX: openpyxl (MIT) in read-only mode; XLS: xlrd
+(BSD-3) 2.x (which reads only .xls). DOC and WPS (OLE2 Word binaries): no well-kept Python
+library (`unsupported`). OFD: PyPI's list here has only little-used packages (easyofd,
+ofdparser 0.0.8 of 2023, pyofd 0.1.6 of 2018; none among the 15,000 most downloaded), so
+`unsupported` too (an OFD is a zip of XML, `TextCode` elements, should one be needed).
 """
 
 from __future__ import annotations
