@@ -96,3 +96,15 @@ def test_runner_writes_results_and_keeps_findings(tmp_path: Path) -> None:
 def test_runner_needs_a_benchmark() -> None:
     with pytest.raises(SystemExit):
         run.main([])
+
+
+@pytest.mark.bench
+def test_bench_file_text_smoke() -> None:
+    from benchmarks import bench_file_text
+
+    result = bench_file_text.run(repeat=1, long=False, docx_calls=1)
+    quality = result["quality"]
+    assert isinstance(quality, dict)
+    chosen = next(v for k, v in quality.items() if k.startswith("pypdfium2 "))
+    assert set(chosen.values()) == {"0 missing"}
+    assert len(result["speed"]) == len(quality) * len(bench_file_text.CHINESE_PDFS)
