@@ -92,6 +92,12 @@ class Document:
     # parse (a date, a 文号, a validity word) was.
     raw_fields: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def extraction_path(self) -> str:
+        """ "container" for a body from a known container, "generic" from the main-text method
+        (as `Article.extraction_path`)."""
+        return "generic" if self.template == "unknown" else "container"
+
     def as_json(self) -> dict[str, object]:
         """The JSON shape of the document fixtures' expected outputs."""
         number = self.doc_number

@@ -44,14 +44,18 @@ def clean_article(item: ArticlePage) -> ArticlePage:
 
 
 def invalid_article(item: ArticlePage) -> str | None:
-    """Why an article cannot be archived (no site URL, no title, no body): nothing is
-    half-stored."""
     article = item.article
-    if not article.url or not is_site_url(article.url):
+    return missing_part(article.url, article.title, article.body)
+
+
+def missing_part(url: str, title: str, body: tuple[str, ...]) -> str | None:
+    """Why a page cannot be archived (no site URL, no title, no body): nothing is
+    half-stored."""
+    if not url or not is_site_url(url):
         return "bad_url"
-    if not article.title:
+    if not title:
         return "missing_title"
-    if not article.body:
+    if not body:
         return "missing_body"
     return None
 

@@ -11,9 +11,8 @@ import storage
 from govcrawler.extract.docnumber import find_doc_numbers
 from govcrawler.extract.model import Document
 from govcrawler.extract.text import body_digest, strip_boilerplate
-from govcrawler.extract.urls import is_site_url
 from govcrawler.items import DocumentPage
-from govcrawler.pipelines.articles import archive_capture, nfc, outcomes_of
+from govcrawler.pipelines.articles import archive_capture, missing_part, nfc, outcomes_of
 from govcrawler.pipelines.path import run_of
 
 # The 政策解读 columns (SITE-ZH §1: 政策解读, 部门解读, 媒体视角 and the two others).
@@ -32,15 +31,9 @@ def clean_document(item: DocumentPage) -> DocumentPage:
 
 
 def invalid_document(item: DocumentPage) -> str | None:
-    """Why a document cannot be archived (no site URL, no title, no body)."""
+    """Why a document cannot be archived, as for an article (`missing_part`)."""
     document = item.document
-    if not document.url or not is_site_url(document.url):
-        return "bad_url"
-    if not document.title:
-        return "missing_title"
-    if not document.body:
-        return "missing_body"
-    return None
+    return missing_part(document.url, document.title, document.body)
 
 
 def archive_document(session: Session, item: DocumentPage) -> list[str]:
@@ -106,7 +99,7 @@ def document_record(document: Document) -> storage.ArticleRecord:
         page_column_name=document.column_path[-1] if document.column_path else None,
         language="zh",
         template=document.template,
-        extraction_path="generic" if document.template == "unknown" else "container",
+        extraction_path=document.extraction_path,
         attachments=[
             {"url": a.url, "text": a.name, "extension": a.extension} for a in document.attachments
         ],

@@ -65,10 +65,10 @@ SEEDS = tuple(
         "zfwjts/zfwj",
     )
 )
-# Footer and widget lines of SITE-ZH §3.6: one left in a body means boilerplate got through.
 # Pages of these kinds carry no metadata block (SITE-ZH §3.5, §1): 解读, the gazette database,
 # the 政府规章库 detail. A missing block elsewhere means the template changed.
 BLOCKLESS_PREFIXES = ("/10462/10464/13298/", "/zfgbdb/", "/10462/c108923/")
+# Footer and widget lines of SITE-ZH §3.6: one left in a body means boilerplate got through.
 SENTINELS = (
     *("主办单位", "主管单位", "承办", "运行维护", "网站标识码", "蜀ICP备", "川公网安备"),
     *("川公安网备号", "版权所有", "网站声明", "网站地图", "联系我们", "责任编辑"),
@@ -167,8 +167,9 @@ class ZwgkSpider(SiteSpider):
             url = self.site_url(row.url, API_URL)
             if url is None:
                 continue
-            if page_kind(url) != "document":
-                self.count(f"pages/{page_kind(url)}")
+            kind = page_kind(url)
+            if kind != "document":
+                self.count(f"pages/{kind}")
                 continue
             last_new = not self.plan.is_known(url)
             yield from self.detail_request(url)
@@ -188,7 +189,7 @@ class ZwgkSpider(SiteSpider):
             self.logger.warning("no document extracted: %s", error)
             yield UnreadablePage(fetch, reason)
             return
-        self.count(f"extraction/{'generic' if document.template == 'unknown' else 'container'}")
+        self.count(f"extraction/{document.extraction_path}")
         self._count_coverage(document)
         yield DocumentPage(document, fetch)
 
