@@ -1,7 +1,7 @@
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from govcrawler.extract.urls import (
@@ -114,9 +114,19 @@ HREFS = st.one_of(
 
 
 @given(HREFS, st.sampled_from([None, f"{SITE}/10462/10758/index.shtml", f"{SITE}/a/b/c/"]))
+# Found by this test: a bracket opening a host made urljoin or w3lib raise.
+@example("//[", f"{SITE}/10462/10758/index.shtml")
+@example("//[]", f"{SITE}/10462/10758/index.shtml")
+@example("//[::1]:8080/a", None)
 def test_canonical_url_never_raises_and_is_idempotent(href: str, base: str | None) -> None:
     once = canonical_url(href, base)
     if once is not None:
         assert canonical_url(once) == once
         if is_site_url(once):
             assert once.startswith(f"{SITE}/")  # one scheme, no port, for the site
+
+
+def test_a_malformed_host_is_no_url_and_an_ipv6_host_keeps_its_brackets() -> None:
+    assert canonical_url("//[", f"{SITE}/10462/10758/index.shtml") is None
+    assert canonical_url("//[]") is None
+    assert canonical_url("http://[::1]:8080/a") == "http://[::1]:8080/a"

@@ -73,27 +73,25 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     hosts are returned canonicalised but keep their host (`is_site_url` tells them apart).
     """
     raw = (url or "").strip()
-    if base:
-        raw = urljoin(base, raw)
-    try:
-        parts = urlsplit(safe_url_string(raw))
+    try:  # a malformed host (`//[`, `//[]`) is a ValueError in any of these steps
+        parts = urlsplit(safe_url_string(urljoin(base, raw) if base else raw))
+        host, port = (parts.hostname or "").lower(), parts.port
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not host:
         return None
-    try:
-        port = parts.port
-    except ValueError:
-        return None
-    host = parts.hostname.lower()
     path = _fold_path(parts.path)
     if host == HOST:
         # The site answers on https alone: any scheme or port of it is the https page, and an
         # article page is static, so a query string (?utm_source=…) names the same article.
         query = "" if _ARTICLE_PATH.match(unquote(path)) else parts.query
         return canonicalize_url(urlunsplit(("https", host, path, query, "")))
-    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
-    return canonicalize_url(urlunsplit((parts.scheme, netloc, path, parts.query, "")))
+    name = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
+    netloc = name if port in (None, 80, 443) else f"{name}:{port}"
+    try:
+        return canonicalize_url(urlunsplit((parts.scheme, netloc, path, parts.query, "")))
+    except ValueError:  # what urlsplit let through and w3lib's stricter parser refuses
+        return None
 
 
 def _fold_path(path: str) -> str:
