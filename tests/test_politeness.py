@@ -466,9 +466,13 @@ def test_a_replay_crawl_archives_the_article_and_records_every_block(tmp_path: P
     assert result.returncode == EXIT_BLOCKED, result.stderr[-3000:]
     with sqlite3.connect(database) as connection:
         articles = connection.execute("SELECT url FROM articles").fetchall()
-        captured = connection.execute("SELECT url, status FROM captures").fetchall()
+        captured = connection.execute(
+            "SELECT url, status FROM captures WHERE kind = 'page'"
+        ).fetchall()
+        every = {url for (url,) in connection.execute("SELECT url FROM captures")}
     assert articles == [(NORMAL,)]
     assert captured == [(NORMAL, 200)]
+    assert not every & set(BLOCKED)  # nor as a list page: a block is never archived
     for url, reason in BLOCKED.items():
         assert f"blocked by the site ({reason}), not archived: {url}" in result.stderr
     stats = re.search(r"'govcrawler/politeness/crawl_delay': ([\d.]+)", result.stderr)
