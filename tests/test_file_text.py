@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govcrawler.extract.files import FileText, declared_kind, file_text, sniff, url_kind
+from govcrawler.extract.files import FileText, file_text
+from govcrawler.extract.filetype import declared_kind, sniff, url_kind
 
 FILES = Path(__file__).parent / "fixtures" / "files"
 EXPECTED: dict[str, list[str]] = json.loads((FILES / "expected.json").read_text("utf-8"))
