@@ -53,10 +53,11 @@ def links_of(
     images: Iterable[dict[str, Any]], attachments: Iterable[dict[str, Any]]
 ) -> list[FileLink]:
     """The file links of an `ArticleRecord`'s images ({url, caption}) and attachments ({url,
-    text} from pages, {url, name} from extraction), each URL once (its first link wins)."""
-    found = [FileLink(i["url"], "image", i.get("caption") or None) for i in images]
+    text} from pages, {url, name} from extraction), each URL once (its first link wins); an
+    entry without a URL links nothing."""
+    found = [FileLink(i.get("url") or "", "image", i.get("caption") or None) for i in images]
     found += [
-        FileLink(a["url"], "attachment", a.get("text") or a.get("name") or None)
+        FileLink(a.get("url") or "", "attachment", a.get("text") or a.get("name") or None)
         for a in attachments
     ]
     return _first_per_url(found)
