@@ -54,6 +54,7 @@ _SAME_BYTES_BEFORE = (
     .limit(1)
 )
 _SET_TEXT = update(_blob).where(_blob.c.id == bindparam("blob"))
+_TEXT_STATUS = select(_blob.c.text_status).where(_blob.c.id == bindparam("blob"))
 _LINK_NAME = (
     select(_link.c.name)
     .where(_link.c.file_id == bindparam("file"), _link.c.name.is_not(None))
@@ -169,10 +170,10 @@ def _body_length(record: FileRecord, kept: bool) -> int:
 def _write_text(
     db: Connection, session: Session, file_id: int, blob_id: int, read: FileTextRecord
 ) -> None:
-    """A blob's text is written once (or over a not_read), and indexed then: the contentless
-    index needs no removal of text it never had."""
-    found = db.execute(select(_blob.c.text_status).where(_blob.c.id == blob_id)).scalar()
-    if found not in _UNREAD:
+    """A blob's text is written once (or over a not_read) and indexed then, with the name of
+    the URL's first link: blobs never change, so the index needs no removal; a rebuild of the
+    index (a change to how text is indexed) recomputes every row."""
+    if db.execute(_TEXT_STATUS, {"blob": blob_id}).scalar() not in _UNREAD:
         return
     db.execute(
         _SET_TEXT,
@@ -185,14 +186,13 @@ def _write_text(
             "text_reason": read.reason,
         },
     )
-    if read.text:
-        name = db.execute(_LINK_NAME, {"file": file_id}).scalar()
-        index_file_text(session, blob_id, name, read.text)
+    name = db.execute(_LINK_NAME, {"file": file_id}).scalar()
+    index_file_text(session, blob_id, name, read.text)
 
 
-def index_file_text(session: Session, blob_id: int, name: str | None, content: str) -> None:
-    """Helper Q's `storage.search.files.index_file_text`, when that module is there (looked up
-    at run time so that storage works, unindexed, before it is merged)."""
+def index_file_text(session: Session, blob_id: int, name: str | None, content: str | None) -> None:
+    """Helper Q's `storage.search.files.index_file_text` (which skips a blob with neither name
+    nor text), looked up at run time so that storage works, unindexed, without that module."""
     try:
         search = importlib.import_module("storage.search.files")
     except ModuleNotFoundError:
