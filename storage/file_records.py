@@ -57,6 +57,7 @@ class KnownFile:
     """What the crawler plans a file's next fetch with."""
 
     url: str
+    kind: str  # attachment | image
     state: str
     last_fetched_at: datetime | None
     etag: str | None

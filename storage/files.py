@@ -62,7 +62,12 @@ _LINK_NAME = (
     .limit(1)
 )
 _KNOWN = select(
-    _file.c.url, _file.c.state, _file.c.last_fetched_at, _file.c.etag, _file.c.last_modified
+    _file.c.url,
+    _file.c.kind,
+    _file.c.state,
+    _file.c.last_fetched_at,
+    _file.c.etag,
+    _file.c.last_modified,
 )
 _UNREAD = (None, "not_read")  # a blob whose text may still be written (and indexed)
 

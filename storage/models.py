@@ -345,7 +345,8 @@ class SiteFile(Base):
     status: Mapped[int | None] = mapped_column(Integer)  # the last HTTP status
     state: Mapped[str] = mapped_column(String(16))
     gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    current_blob_id: Mapped[int | None] = mapped_column(ForeignKey("file_blob.id"))
+    # indexed: the search follows a matching blob to its files (storage.search.file_hits)
+    current_blob_id: Mapped[int | None] = mapped_column(ForeignKey("file_blob.id"), index=True)
     last_capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)

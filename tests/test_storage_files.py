@@ -120,7 +120,7 @@ def test_record_article_keeps_images_and_attachments_and_offsite_links(
     ]
     assert files[1].page_type == "article" and files[1].title == "Page 1"
     assert files[1].first_seen_at == SEEN and files[1].length is None
-    assert known[PDF_URL] == storage.KnownFile(PDF_URL, "pending", None, None, None)
+    assert known[PDF_URL] == storage.KnownFile(PDF_URL, "attachment", "pending", None, None, None)
 
 
 def test_a_page_seen_again_moves_its_links_last_seen(

@@ -179,6 +179,7 @@ def _create_file_tables() -> None:
         sa.PrimaryKeyConstraint("article_id", "file_id", name="pk_file_link"),
     )
     op.create_index("ix_file_link_file_id", "file_link", ["file_id"])
+    op.create_index("ix_site_file_current_blob_id", "site_file", ["current_blob_id"])
 
 
 def upgrade() -> None:
@@ -199,6 +200,7 @@ def downgrade() -> None:
     op.execute("DROP VIEW captures")
     op.execute("DROP TABLE files_fts")
     op.drop_index("ix_file_link_file_id", table_name="file_link")
+    op.drop_index("ix_site_file_current_blob_id", table_name="site_file")
     for table in ("file_link", "site_file", "file_chunk", "file_blob"):
         op.drop_table(table)
     with op.batch_alter_table("capture") as batch:
