@@ -344,3 +344,16 @@ def test_0011_downgrades_to_0010_and_back_keeping_every_row(
     assert rows(engine, "SELECT omitted FROM captures") == [{"omitted": None}]
     assert rows(engine, "SELECT id, url FROM article") == articles
     assert keep(sessions, response(tmp_path)).outcome == "stored"  # and files are kept again
+
+
+def test_a_document_pages_attachments_say_document(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    from tests.test_document_storage import MEASURES
+
+    article_id = archive_page(sessions, MEASURES)
+    with sessions() as session:
+        files = storage.page_files(session, article_id)
+    assert [(f.page_type, f.role, f.name, f.url) for f in files] == [
+        ("document", "attachment", "附件1.pdf", MEASURES.attachments[0]["url"])
+    ]
