@@ -29,14 +29,15 @@ _FLOOR = text(
     "SELECT rowid FROM files_fts WHERE files_fts MATCH :match "
     "ORDER BY rowid DESC LIMIT 1 OFFSET :window"
 )
-# CROSS JOIN: the index drives, each blob is looked up in site_file, its links, its pages.
+# SQLite: CROSS JOIN, so that the index drives and each blob is looked up in site_file, its
+# links, its pages (PostgreSQL plans the joins itself and has no CROSS JOIN … ON).
 _PAGES = """
 SELECT f.id, f.url, f.title, f.published_on, f.column_name, hit.score,
        hit.blob_id, sf.url AS file_url, l.name AS file_name
 FROM ({hits}) AS hit
-CROSS JOIN site_file AS sf ON sf.current_blob_id = hit.blob_id
-CROSS JOIN file_link AS l ON l.file_id = sf.id
-CROSS JOIN articles AS f ON f.id = l.article_id
+{join} site_file AS sf ON sf.current_blob_id = hit.blob_id
+{join} file_link AS l ON l.file_id = sf.id
+{join} articles AS f ON f.id = l.article_id
 WHERE 1 = 1 {where}
 ORDER BY {order}
 """
@@ -48,9 +49,8 @@ _NEWEST_SQLITE = (
     "SELECT files_fts.rowid AS blob_id, 0.0 AS score FROM files_fts "
     "WHERE files_fts MATCH :match ORDER BY files_fts.rowid DESC"
 )
-_RANKED_POSTGRESQL = (
-    f"SELECT s.blob_id, {RANK_POSTGRESQL} AS score FROM files_fts AS s WHERE {{match}}"
-)
+# (RANK_POSTGRESQL has braces of its own: the match is put in with `replace`.)
+_RANKED_POSTGRESQL = f"SELECT s.blob_id, {RANK_POSTGRESQL} AS score FROM files_fts AS s WHERE "
 _INCOMPLETE = (
     "SELECT s.blob_id, b.text FROM files_fts AS s JOIN file_blob AS b ON b.id = s.blob_id "
     "WHERE NOT s.complete AND s.document @@ CAST(:superset AS tsquery)"
@@ -103,9 +103,13 @@ def file_hits(
     match = fts5(parsed.node)
     floor = _execute(session, _FLOOR, {"match": match, "window": RANK_WINDOW})
     if floor:
-        sql = _PAGES.format(hits=_NEWEST_SQLITE, where=where, order="hit.blob_id DESC")
+        sql = _PAGES.format(
+            hits=_NEWEST_SQLITE, join="CROSS JOIN", where=where, order="hit.blob_id DESC"
+        )
     else:
-        sql = _PAGES.format(hits=_RANKED_SQLITE, where=where, order="hit.score DESC, f.id")
+        sql = _PAGES.format(
+            hits=_RANKED_SQLITE, join="CROSS JOIN", where=where, order="hit.score DESC, f.id"
+        )
     result = session.execute(text(sql), {**params, "match": match})
     try:
         return _first_per_page(result, limit)
@@ -125,8 +129,10 @@ def _postgresql(
         if checked:
             match = f"({match} OR s.blob_id = ANY(:checked))"
             values["checked"] = checked
-    hits = _RANKED_POSTGRESQL.format(match=match)
-    sql = _PAGES.format(hits=hits, where=where, order="hit.score DESC, f.id, hit.blob_id")
+    hits = _RANKED_POSTGRESQL + match
+    sql = _PAGES.format(
+        hits=hits, join="JOIN", where=where, order="hit.score DESC, f.id, hit.blob_id"
+    )
     return _first_per_page(_execute(session, text(sql), values), limit)
 
 

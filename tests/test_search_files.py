@@ -1,0 +1,280 @@
+"""Search over files (`storage.search.files`, `storage.search.file_hits`): a page is found by
+the text of its current files too, with the same query language; the hit names the file and
+its snippet is the file's. In SQLite and in PostgreSQL, on a small archive: pages written by
+`storage.record_article`, files as revision 0011 keeps them (blob, site_file, file_link) and
+indexed by `index_file_text`, the hook `storage.record_file` calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+import storage
+from govcrawler.cli import main
+from storage.search.files import index_file_text, reindex_file_text
+from storage.search.ranking import DocumentFilter, SearchHit, search_articles
+from tests.conftest import BACKENDS, new_database, postgres_server, raw_rows, url_of
+
+SEEN = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+SITE = "https://www.sc.gov.cn/10462"
+GOVERNMENT, OFFICE = "四川省人民政府", "四川省人民政府办公厅"
+STUB = "详见附件。"
+MEASURES_PDF = (
+    "四川省促进民营经济高质量发展若干措施\n\n一、降低民营企业融资成本，扩大首贷和信用贷款规模。"
+    "\n\nThe measures were drafted with the Zephyrine working group of the commerce department."
+)
+BULLETIN = "Quarterly bulletin of reservoir levels in the Min river basin, with flood warnings."
+PANDA_FILE = "Survey tables: giant panda counts by county, and bamboo coverage."
+OLD_BYTES = "An obsolete draft of the bulletin."
+
+
+def page(key: str, body: str, day: date, **document: Any) -> storage.ArticleRecord:
+    """A page as the pipeline hands it over; with `document` metadata, a document."""
+    return storage.ArticleRecord(
+        url=f"{SITE}/{'zfwjts' if document else '10765'}/{day:%Y/%m/%d}/{key}.shtml",
+        canonical_id=hashlib.md5(key.encode()).hexdigest(),
+        title=document.pop("title", f"Page {key}"),
+        body=body,
+        body_digest=hashlib.sha256(body.encode()).hexdigest(),
+        published_on=day,
+        column_id="zfwjts" if document else "10765",
+        language="zh" if document else "en",
+        template="contText",
+        extraction_path="container",
+        document=storage.DocumentRecord(published_on=day, layout="a", **document)
+        if document
+        else None,
+    )
+
+
+PAGES = {
+    "measures": page(
+        "measures",
+        STUB,
+        date(2024, 2, 5),
+        title="四川省人民政府关于印发若干措施的通知",
+        issuer=GOVERNMENT,
+        validity="有效",
+    ),
+    "roads": page(
+        "roads",
+        "全文见附件。",
+        date(2023, 6, 12),
+        title="关于农村公路的意见",
+        issuer=OFFICE,
+        validity="失效",
+    ),
+    "panda": page("panda", "The giant panda population grew in the park.", date(2022, 3, 1)),
+    **{
+        f"basin{n}": page(f"basin{n}", f"Water news number {n}.", date(2023, 7, n))
+        for n in (1, 2, 3)
+    },
+}
+# url → (text, linking pages, name); the bulletin is linked from three pages.
+FILES = {
+    f"{SITE}/files/measures.pdf": (MEASURES_PDF, ["measures"], "若干措施.pdf"),
+    f"{SITE}/files/roads.docx": ("农村公路建设实施意见 全文", ["roads"], None),
+    f"{SITE}/files/panda.xlsx": (PANDA_FILE, ["panda"], "panda survey"),
+    f"{SITE}/files/bulletin.pdf": (BULLETIN, ["basin1", "basin2", "basin3"], "Bulletin"),
+}
+
+
+def add_blob(session: Session, content: str, name: str | None) -> int:
+    """A blob with its text, indexed as `storage.record_file` indexes it."""
+    values = {"seen": SEEN.replace(tzinfo=None), "text": content}
+    values["sha"] = hashlib.sha256(content.encode()).hexdigest()
+    blob_id = session.execute(
+        text(
+            "INSERT INTO file_blob (sha256, length, stored_length, kind, first_stored_at, text, "
+            "text_status) VALUES (:sha, 10, 10, 'pdf', :seen, :text, 'ok') RETURNING id"
+        ),
+        values,
+    ).scalar_one()
+    index_file_text(session, blob_id, name, content)
+    return int(blob_id)
+
+
+def add_file(session: Session, url: str, blob_id: int, pages: list[int], name: str | None) -> None:
+    """A stored file at `url` whose bytes are the blob's, linked from `pages`."""
+    seen = SEEN.replace(tzinfo=None)
+    file_id = session.execute(
+        text(
+            "INSERT INTO site_file (url, kind, first_seen_at, last_seen_at, state, "
+            "current_blob_id) VALUES (:url, 'attachment', :seen, :seen, 'stored', :blob) "
+            "RETURNING id"
+        ),
+        {"url": url, "seen": seen, "blob": blob_id},
+    ).scalar_one()
+    for article_id in pages:
+        session.execute(
+            text(
+                "INSERT INTO file_link (article_id, file_id, role, name, first_seen_at, "
+                "last_seen_at) VALUES (:article, :file, 'attachment', :name, :seen, :seen)"
+            ),
+            {"article": article_id, "file": file_id, "name": name, "seen": seen},
+        )
+
+
+def record_pages(session: Session) -> None:
+    ids = {key: storage.record_article(session, r, SEEN).article_id for key, r in PAGES.items()}
+    for url, (content, keys, name) in FILES.items():
+        # The panda survey's first bytes held "obsolete": its URL now serves other bytes.
+        blob_id = add_blob(session, OLD_BYTES if "panda" in url else content, name)
+        add_file(session, url, blob_id, [ids[key] for key in keys], name)
+        if "panda" in url:
+            session.execute(
+                text("UPDATE site_file SET current_blob_id = :blob WHERE url = :url"),
+                {"blob": add_blob(session, content, name), "url": url},
+            )
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def archive(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "postgresql":
+        postgres_server()
+    with new_database(request.param, tmp_path_factory.mktemp("files"), request) as url:
+        engine = storage.open_archive(url)
+        with storage.session_factory(engine).begin() as session:
+            record_pages(session)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(scope="module")
+def sessions(archive: str) -> Iterator[sessionmaker[Session]]:
+    engine = storage.open_archive(archive)
+    yield storage.session_factory(engine)
+    engine.dispose()
+
+
+def search(sessions: sessionmaker[Session], query: str, **options: Any) -> list[SearchHit]:
+    with sessions() as session:
+        return search_articles(session, query, **options)
+
+
+def found(sessions: sessionmaker[Session], query: str, **options: Any) -> list[str]:
+    """The keys of the pages found, sorted (one per hit: a page twice would show twice)."""
+    return sorted(
+        hit.url.rsplit("/", 1)[1].removesuffix(".shtml")
+        for hit in search(sessions, query, **options)
+    )
+
+
+def test_a_word_only_in_a_pdf_finds_its_document_and_names_the_file(
+    sessions: sessionmaker[Session],
+) -> None:
+    [hit] = search(sessions, "Zephyrine")
+    assert hit.title == "四川省人民政府关于印发若干措施的通知"
+    assert hit.matched_file is not None
+    assert hit.matched_file.url == f"{SITE}/files/measures.pdf"
+    assert hit.matched_file.name == "若干措施.pdf"
+    assert "[Zephyrine]" in hit.snippet and hit.score > 0
+
+
+def test_a_stub_body_document_is_found_by_its_attachment(sessions: sessionmaker[Session]) -> None:
+    assert STUB in PAGES["measures"].body
+    [hit] = search(sessions, "民营经济")
+    assert hit.matched_file is not None and "[民营经济]" in hit.snippet
+
+
+def test_a_word_in_page_and_file_is_one_hit_from_the_page(sessions: sessionmaker[Session]) -> None:
+    [hit] = search(sessions, "panda")
+    assert hit.matched_file is None and hit.snippet.startswith("The giant [panda]")
+    [hit] = search(sessions, "bamboo")  # only in the page's current file
+    assert hit.matched_file is not None and hit.matched_file.name == "panda survey"
+
+
+def test_a_file_linked_from_three_pages_gives_three_hits(sessions: sessionmaker[Session]) -> None:
+    hits = search(sessions, "reservoir")
+    assert found(sessions, "reservoir") == ["basin1", "basin2", "basin3"]
+    assert {hit.matched_file.url for hit in hits if hit.matched_file} == {
+        f"{SITE}/files/bulletin.pdf"
+    }
+
+
+def test_only_current_bytes_are_searched(sessions: sessionmaker[Session]) -> None:
+    assert found(sessions, "obsolete") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "pages"),
+    [
+        ('"reservoir levels"', ["basin1", "basin2", "basin3"]),
+        ('"levels reservoir"', []),
+        ("Zephyrine OR bulletin", ["basin1", "basin2", "basin3", "measures"]),
+        ("reservoir NOT warnings", []),
+        ("(reservoir OR Zephyrine) NOT flood", ["measures"]),
+        ("Zephyr*", ["measures"]),
+        ("reserv* basin", ["basin1", "basin2", "basin3"]),
+        ("融资", ["measures"]),
+        ("贷", ["measures"]),
+        ("公路", ["roads"]),
+        ('"信用贷款规模"', ["measures"]),
+        ("信用规模", []),
+    ],
+)
+def test_the_query_language_over_file_text(
+    sessions: sessionmaker[Session], query: str, pages: list[str]
+) -> None:
+    assert found(sessions, query) == pages
+
+
+def test_page_filters_apply_to_pages_found_by_files(sessions: sessionmaker[Session]) -> None:
+    def with_filter(query: str, **wanted: str) -> list[str]:
+        return found(sessions, query, documents_filter=DocumentFilter(**wanted))
+
+    assert with_filter("Zephyrine", issuer=GOVERNMENT) == ["measures"]
+    assert with_filter("Zephyrine", issuer=OFFICE) == []
+    assert with_filter("Zephyrine OR 公路", validity="失效") == ["roads"]
+    assert found(sessions, "Zephyrine", since=date(2024, 3, 1)) == []
+    assert found(sessions, "reservoir", until=date(2023, 7, 2)) == ["basin1", "basin2"]
+    assert len(found(sessions, "reservoir", limit=2)) == 2
+
+
+def test_the_cli_names_the_file(archive: str) -> None:
+    result = CliRunner().invoke(main, ["search", "Zephyrine", "--json", "--database", archive])
+    assert result.exit_code == 0, result.output
+    [hit] = json.loads(result.output)
+    assert hit["matched_file"] == {"url": f"{SITE}/files/measures.pdf", "name": "若干措施.pdf"}
+    result = CliRunner().invoke(main, ["search", "Zephyrine", "--database", archive])
+    assert f"    in file {SITE}/files/measures.pdf (若干措施.pdf)\n" in result.output
+    result = CliRunner().invoke(main, ["search", "panda", "--json", "--database", archive])
+    assert json.loads(result.output)[0]["matched_file"] is None
+
+
+def test_a_blobs_changed_text_leaves_no_old_index_rows(engine: Engine) -> None:
+    """A blob's text read again (a better reader): the old words find nothing, in the
+    search and in the raw index."""
+    with storage.session_factory(engine).begin() as session:
+        article_id = storage.record_article(session, PAGES["panda"], SEEN).article_id
+        blob_id = add_blob(session, "alpha report 四川", "first.pdf")
+        add_file(session, f"{SITE}/files/a.pdf", blob_id, [article_id], "first.pdf")
+        assert [hit.article_id for hit in search_articles(session, "alpha")] == [article_id]
+        reindex_file_text(
+            session, blob_id, ("first.pdf", "alpha report 四川"), ("second.pdf", "beta 成都")
+        )
+    with storage.session_factory(engine)() as session:
+        for query in ("alpha", "四川", "first"):
+            assert search_articles(session, query) == []
+        assert [hit.article_id for hit in search_articles(session, "成都")] == [article_id]
+    url = url_of(engine)
+    if engine.dialect.name == "postgresql":
+        assert raw_rows(url, "SELECT blob_id FROM files_fts") == [{"blob_id": blob_id}]
+        return
+    for word in ("alpha", "report", "四川", "first"):
+        match = "SELECT rowid FROM files_fts WHERE files_fts MATCH ?"
+        assert raw_rows(url, match, word) == []
+    assert raw_rows(url, "SELECT rowid FROM files_fts WHERE files_fts MATCH 'beta'") == [
+        {"rowid": blob_id}
+    ]
