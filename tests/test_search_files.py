@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage
+import storage.search.sqlite
 from govcrawler.cli import main
 from storage.search.files import index_file_text, reindex_file_text
 from storage.search.ranking import DocumentFilter, SearchHit, search_articles
@@ -230,6 +231,19 @@ def test_the_query_language_over_file_text(
     assert found(sessions, query) == pages
 
 
+def test_a_common_query_walks_the_newest_files_first(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past RANK_WINDOW matching blobs SQLite walks them newest first and stops at `limit`
+    pages (PostgreSQL ranks them all): the same pages, and the newest blob's page first."""
+    monkeypatch.setattr(storage.search.sqlite, "RANK_WINDOW", 1)
+    query = "reservoir OR Zephyrine"
+    assert found(sessions, query) == ["basin1", "basin2", "basin3", "measures"]
+    [hit] = search(sessions, query, limit=1)
+    assert hit.matched_file is not None and hit.matched_file.url.endswith("/bulletin.pdf")
+    assert found(sessions, query, since=date(2024, 1, 1)) == ["measures"]
+
+
 def test_page_filters_apply_to_pages_found_by_files(sessions: sessionmaker[Session]) -> None:
     def with_filter(query: str, **wanted: str) -> list[str]:
         return found(sessions, query, documents_filter=DocumentFilter(**wanted))
@@ -278,3 +292,19 @@ def test_a_blobs_changed_text_leaves_no_old_index_rows(engine: Engine) -> None:
     assert raw_rows(url, "SELECT rowid FROM files_fts WHERE files_fts MATCH 'beta'") == [
         {"rowid": blob_id}
     ]
+
+
+def test_a_text_too_large_for_a_tsvector_is_still_indexed(engine: Engine) -> None:
+    """A long PDF's text, or a garbled text layer: PostgreSQL takes no lexeme of 2047 bytes
+    and no tsvector over 1 MiB; what fits is indexed (the rest left out) and the write goes
+    through, where it would fail the file's whole transaction."""
+    chinese = "".join(chr(0x4E00 + (i * 7919) % 3000) for i in range(200_000))
+    content = f"needle {'x' * 3000} {chinese}"
+    with storage.session_factory(engine).begin() as session:
+        article_id = storage.record_article(session, PAGES["panda"], SEEN).article_id
+        add_file(
+            session, f"{SITE}/files/long.pdf", add_blob(session, content, None), [article_id], None
+        )
+    with storage.session_factory(engine)() as session:
+        [hit] = search_articles(session, "needle")
+        assert hit.matched_file is not None and hit.snippet.startswith("[needle]")

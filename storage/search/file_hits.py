@@ -19,10 +19,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
+from storage.search import sqlite
 from storage.search.execute import _execute
 from storage.search.index import index_text, terms
 from storage.search.postgresql import RANK_POSTGRESQL
-from storage.search.sqlite import RANK_WINDOW
 from storage.search.syntax import Query, fts5, matches, needs_positions, relaxed_tsquery, tsquery
 
 _FLOOR = text(
@@ -101,7 +101,7 @@ def file_hits(
         return _postgresql(session, parsed, where, params, limit)
     # A prefix is searched as such: the words of articles_fts_words are the pages' only.
     match = fts5(parsed.node)
-    floor = _execute(session, _FLOOR, {"match": match, "window": RANK_WINDOW})
+    floor = _execute(session, _FLOOR, {"match": match, "window": sqlite.RANK_WINDOW})
     if floor:
         sql = _PAGES.format(
             hits=_NEWEST_SQLITE, join="CROSS JOIN", where=where, order="hit.blob_id DESC"
