@@ -145,7 +145,9 @@ def _hits(
             published_on=_day(row.published_on),
             column_name=row.column_name,
             snippet=_snippet(
-                texts[row.blob_id] if isinstance(row, FileRow) else row.body or "", pattern, mark
+                texts.get(row.blob_id, "") if isinstance(row, FileRow) else row.body or "",
+                pattern,
+                mark,
             ),
             score=scores.get(row.id, 0.0),
             doc_number=numbers.get(row.id),
