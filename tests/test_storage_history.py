@@ -567,6 +567,7 @@ def test_the_captures_view_shows_each_response(
         "article_id",
         "headers",
         "kind",
+        "omitted",
     }
     rows = raw_rows(
         archive_url,
