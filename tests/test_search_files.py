@@ -1,16 +1,18 @@
 """Search over files (`storage.search.files`, `storage.search.file_hits`): a page is found by
 the text of its current files too, with the same query language; the hit names the file and
 its snippet is the file's. In SQLite and in PostgreSQL, on a small archive: pages written by
-`storage.record_article`, files as revision 0011 keeps them (blob, site_file, file_link) and
-indexed by `index_file_text`, the hook `storage.record_file` calls.
+`storage.record_article`, their files by `storage.record_file`, which indexes their texts
+(`storage.search.files.index_file_text`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import storage
 import storage.search.sqlite
 from govcrawler.cli import main
-from storage.search.files import index_file_text, reindex_file_text
+from storage.search.files import reindex_file_text
 from storage.search.ranking import DocumentFilter, SearchHit, search_articles
 from tests.conftest import BACKENDS, new_database, postgres_server, raw_rows, url_of
 
@@ -88,53 +90,33 @@ FILES = {
 }
 
 
-def add_blob(session: Session, content: str, name: str | None) -> int:
-    """A blob with its text, indexed as `storage.record_file` indexes it."""
-    values = {"seen": SEEN.replace(tzinfo=None), "text": content}
-    values["sha"] = hashlib.sha256(content.encode()).hexdigest()
-    blob_id = session.execute(
-        text(
-            "INSERT INTO file_blob (sha256, length, stored_length, kind, first_stored_at, text, "
-            "text_status) VALUES (:sha, 10, 10, 'pdf', :seen, :text, 'ok') RETURNING id"
-        ),
-        values,
-    ).scalar_one()
-    index_file_text(session, blob_id, name, content)
-    return int(blob_id)
+def store(session: Session, folder: Path, url: str, content: str, when: datetime = SEEN) -> int:
+    """A PDF fetched from `url` with this text, as the pipeline hands it over; its blob id."""
+    body = f"%PDF-1.7 {url} {content}".encode()
+    digest = hashlib.sha256(body).hexdigest()
+    (folder / digest).write_bytes(body)
+    record = storage.FileRecord(
+        *(url, url, 200, when, {"Content-Type": "application/pdf"}, "attachment"),
+        *(folder / digest, len(body), digest, None, len(body), "pdf", "application/pdf"),
+        text=storage.FileTextRecord(content, "ok", 1, "pypdf"),
+    )
+    file_id = storage.record_file(session, record).file_id
+    found = session.execute(
+        text("SELECT current_blob_id FROM site_file WHERE id = :f"), {"f": file_id}
+    )
+    return int(found.scalar_one())
 
 
-def add_file(session: Session, url: str, blob_id: int, pages: list[int], name: str | None) -> None:
-    """A stored file at `url` whose bytes are the blob's, linked from `pages`."""
-    seen = SEEN.replace(tzinfo=None)
-    file_id = session.execute(
-        text(
-            "INSERT INTO site_file (url, kind, first_seen_at, last_seen_at, state, "
-            "current_blob_id) VALUES (:url, 'attachment', :seen, :seen, 'stored', :blob) "
-            "RETURNING id"
-        ),
-        {"url": url, "seen": seen, "blob": blob_id},
-    ).scalar_one()
-    for article_id in pages:
-        session.execute(
-            text(
-                "INSERT INTO file_link (article_id, file_id, role, name, first_seen_at, "
-                "last_seen_at) VALUES (:article, :file, 'attachment', :name, :seen, :seen)"
-            ),
-            {"article": article_id, "file": file_id, "name": name, "seen": seen},
-        )
-
-
-def record_pages(session: Session) -> None:
-    ids = {key: storage.record_article(session, r, SEEN).article_id for key, r in PAGES.items()}
-    for url, (content, keys, name) in FILES.items():
-        # The panda survey's first bytes held "obsolete": its URL now serves other bytes.
-        blob_id = add_blob(session, OLD_BYTES if "panda" in url else content, name)
-        add_file(session, url, blob_id, [ids[key] for key in keys], name)
-        if "panda" in url:
-            session.execute(
-                text("UPDATE site_file SET current_blob_id = :blob WHERE url = :url"),
-                {"blob": add_blob(session, content, name), "url": url},
-            )
+def record_pages(session: Session, folder: Path) -> None:
+    for key, record in PAGES.items():
+        links = [
+            {"url": url, "text": name} for url, (_, keys, name) in FILES.items() if key in keys
+        ]
+        storage.record_article(session, dataclasses.replace(record, attachments=links), SEEN)
+    for url, (content, _, _) in FILES.items():
+        if "panda" in url:  # its first bytes held "obsolete": the URL now serves other bytes
+            store(session, folder, url, OLD_BYTES)
+        store(session, folder, url, content, SEEN + timedelta(days=1))
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -146,7 +128,7 @@ def archive(
     with new_database(request.param, tmp_path_factory.mktemp("files"), request) as url:
         engine = storage.open_archive(url)
         with storage.session_factory(engine).begin() as session:
-            record_pages(session)
+            record_pages(session, tmp_path_factory.mktemp("spool"))
         engine.dispose()
         yield url
 
@@ -259,13 +241,14 @@ def test_the_cli_names_the_file(archive: str) -> None:
     assert json.loads(result.output)[0]["matched_file"] is None
 
 
-def test_a_blobs_changed_text_leaves_no_old_index_rows(engine: Engine) -> None:
+def test_a_blobs_changed_text_leaves_no_old_index_rows(engine: Engine, tmp_path: Path) -> None:
     """A blob's text read again (a better reader): the old words find nothing, in the
     search and in the raw index."""
     with storage.session_factory(engine).begin() as session:
-        article_id = storage.record_article(session, PAGES["panda"], SEEN).article_id
-        blob_id = add_blob(session, "alpha report 四川", "first.pdf")
-        add_file(session, f"{SITE}/files/a.pdf", blob_id, [article_id], "first.pdf")
+        links = [{"url": f"{SITE}/files/a.pdf", "text": "first.pdf"}]
+        record = dataclasses.replace(PAGES["panda"], attachments=links)
+        article_id = storage.record_article(session, record, SEEN).article_id
+        blob_id = store(session, tmp_path, f"{SITE}/files/a.pdf", "alpha report 四川")
         assert [hit.article_id for hit in search_articles(session, "alpha")] == [article_id]
         reindex_file_text(
             session, blob_id, ("first.pdf", "alpha report 四川"), ("second.pdf", "beta 成都")
@@ -283,16 +266,18 @@ def test_a_blobs_changed_text_leaves_no_old_index_rows(engine: Engine) -> None:
     assert raw_rows(url, match, "beta") == [{"rowid": blob_id}]
 
 
-def test_a_text_too_large_for_a_tsvector_is_still_indexed(engine: Engine) -> None:
+def test_a_text_too_large_for_a_tsvector_is_still_indexed(engine: Engine, tmp_path: Path) -> None:
     """A long PDF's text, or a garbled text layer: PostgreSQL takes no lexeme of 2047 bytes
     and no tsvector over 1 MiB; what fits is indexed (the rest left out) and the write goes
     through, where it would fail the file's whole transaction."""
     chinese = "".join(chr(0x4E00 + (i * 7919) % 3000) for i in range(200_000))
     content = f"needle {'x' * 3000} {chinese}"
     with storage.session_factory(engine).begin() as session:
-        article_id = storage.record_article(session, PAGES["panda"], SEEN).article_id
-        blob_id = add_blob(session, content, None)
-        add_file(session, f"{SITE}/files/long.pdf", blob_id, [article_id], None)
+        links = [{"url": f"{SITE}/files/long.pdf"}]
+        storage.record_article(
+            session, dataclasses.replace(PAGES["panda"], attachments=links), SEEN
+        )
+        store(session, tmp_path, f"{SITE}/files/long.pdf", content)
     with storage.session_factory(engine)() as session:
         [hit] = search_articles(session, "needle")
         assert hit.matched_file is not None and hit.snippet.startswith("[needle]")
