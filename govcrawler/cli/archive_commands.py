@@ -91,7 +91,9 @@ def search(
 ) -> None:
     """Search titles, 文号 and bodies, best matches first.
 
-    Prints each hit's id, date, column, 文号, title, URL and a snippet with the matches marked.
+    Prints each hit's id, date, column, 文号, title, URL and a snippet with the matches marked;
+    a page found by the text of one of its files (a PDF, a DOCX …) names the file, and its
+    snippet is the file's.
     QUERY is words (all must match), "a phrase", OR, NOT, prefix*; Chinese works as typed. A
     文号 in any bracket form (川府发[2024]3号) lists the document with it first, then the
     texts that mention it.
@@ -117,7 +119,17 @@ def search(
             *("article_id", "url", "title", "published_on", "column_name", "snippet", "score"),
             *("doc_number", "number_match"),
         )
-        echo_json([{name: getattr(hit, name) for name in fields} for hit in hits])
+        echo_json(
+            [
+                {name: getattr(hit, name) for name in fields}
+                | {
+                    "matched_file": dataclasses.asdict(hit.matched_file)
+                    if hit.matched_file
+                    else None
+                }
+                for hit in hits
+            ]
+        )
         return
     if not hits:
         click.echo(f"no {'documents' if wanted.given() else 'articles'} match {query!r}")
@@ -134,7 +146,11 @@ def search(
         day = hit.published_on.isoformat() if hit.published_on else "(no date)"
         number = f"  {hit.doc_number}" if hit.doc_number else ""
         click.echo(f"{hit.article_id}  {day}  {hit.column_name or '-'}{number}  {hit.title}")
-        click.echo(f"    {hit.url}\n    {hit.snippet}\n")
+        click.echo(f"    {hit.url}")
+        if hit.matched_file:
+            name = f" ({hit.matched_file.name})" if hit.matched_file.name else ""
+            click.echo(f"    in file {hit.matched_file.url}{name}")
+        click.echo(f"    {hit.snippet}\n")
     more = f" (the first {limit}: raise --limit for more)" if len(hits) == limit else ""
     click.echo(f"{count(len(hits), 'article')}{more}")
 

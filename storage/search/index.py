@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
@@ -54,6 +53,12 @@ CREATE_TABLE_POSTGRESQL = (
 
 MAX_POSITION = 16383  # PostgreSQL's largest word position in a tsvector
 MAX_POSITIONS = 256  # and the most positions it keeps per term
+# PostgreSQL refuses a tsvector with a lexeme of 2047 bytes or more, or over 1 MiB of lexemes
+# and positions (a long PDF, a garbled text layer): what would pass that is left out and the
+# document marked incomplete, rather than the write failing. A lexeme costs its bytes, at most
+# 3 more (alignment, its count of positions), and 2 bytes a position.
+MAX_LEXEME_BYTES = 2046
+MAX_VECTOR_BYTES = 1024 * 1024 - 1
 _TERM = re.compile(r"[^\W_]+")
 # Combining diacritical marks (and their supplements, extensions and half marks).
 # A letter neither ASCII nor Chinese (é, ß, Ⅻ): text with one takes `terms`' careful path.
@@ -100,15 +105,26 @@ def quote_term(term: str) -> str:
 def document(title: str, body: str) -> Document:
     """The tsvector of an article: title terms at positions 1…, weight A; body terms after a
     gap (a phrase never runs from the title into the body), weight B."""
-    positions: dict[str, list[str]] = defaultdict(list)
-    position, complete = 0, True
+    positions: dict[str, list[str]] = {}
+    position, complete, size = 0, True, 0
     for field, weight in ((title, "A"), (body, "B")):
         for term in terms(index_text(field)):
             position += 1
-            places = positions[term]
+            places = positions.get(term)
+            if places is None:
+                length = len(term.encode())
+                if length > MAX_LEXEME_BYTES or size + length + 5 > MAX_VECTOR_BYTES:
+                    complete = False
+                    continue
+                size += length + 3
+                places = positions[term] = []
             if position > MAX_POSITION or len(places) == MAX_POSITIONS:
                 complete = False
             if len(places) < MAX_POSITIONS and (position <= MAX_POSITION or not places):
+                if size + 2 > MAX_VECTOR_BYTES:
+                    complete = False
+                    continue
+                size += 2
                 places.append(f"{min(position, MAX_POSITION)}{weight}")
         position += 1
     vector = " ".join(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from storage.exceptions import SearchQueryError
 from storage.search import documents
 from storage.search.documents import DocumentFilter
+from storage.search.file_hits import FileRow, MatchedFile, file_hits, file_texts, with_files
 from storage.search.postgresql import _filters_postgresql, _search_postgresql
 from storage.search.snippets import _Marks, _snippet
 from storage.search.sqlite import RANK_WINDOW as RANK_WINDOW  # named here in README.md
@@ -33,6 +34,7 @@ from storage.search.syntax import fts5, fts_query, parse, parse_query
 
 __all__ = [
     "DocumentFilter",
+    "MatchedFile",
     "SearchHit",
     "SearchQueryError",
     "fts_query",
@@ -47,7 +49,9 @@ MAX_LIMIT = 1000
 class SearchHit:
     """One article found, best first; `score` is -bm25 in SQLite, ts_rank in PostgreSQL
     (higher is better). A document has its `doc_number`; `number_match` marks the documents
-    found by the 文号 asked for (listed first; score 0.0 unless the text matched too)."""
+    found by the 文号 asked for (listed first; score 0.0 unless the text matched too).
+    `matched_file`: the file (attachment or image) whose text matched, for a page found by
+    one of its files and not by its own text; the snippet is then the file's."""
 
     article_id: int
     url: str
@@ -58,6 +62,7 @@ class SearchHit:
     score: float
     doc_number: str | None = None
     number_match: bool = False
+    matched_file: MatchedFile | None = None
 
 
 def search_articles(
@@ -72,7 +77,9 @@ def search_articles(
     documents_filter: DocumentFilter | None = None,
 ) -> list[SearchHit]:
     """The current articles matching `query`, best first: by BM25 (title above body), or, in
-    SQLite for a query matching more than RANK_WINDOW articles, by title and age.
+    SQLite for a query matching more than RANK_WINDOW articles, by title and age. A page also
+    matches when the text of one of its current files does (`storage.search.file_hits`): one
+    hit per page, its own text first.
 
     `since`/`until` bound `published_on` (inclusive); `column` is a column id (10765) or
     name (any case); each hit's snippet marks the query's terms with `mark`.
@@ -106,6 +113,9 @@ def search_articles(
         }
         filtered = any(v is not None for v in filters.values())
         rows = _search_sqlite(session, params, filtered, _excludes(parsed.node), extra[0])
+    page_filters = (_filters_postgresql(filters) + extra[0], {**typed, **extra[1]})
+    files = file_hits(session, parsed, *page_filters, limit + len(numbered))
+    rows = with_files(rows, files)
     if not rows and column_name is not None:
         _check_column_name(session, column_name)
     if not rows and not numbered:
@@ -126,6 +136,7 @@ def _hits(
     first = {row.id for row in numbered}
     shown = [*numbered, *(row for row in rows if row.id not in first)][:limit]
     numbers = documents.doc_numbers(session, [row.id for row in shown])
+    texts = file_texts(session, [row.blob_id for row in shown if isinstance(row, FileRow)])
     return [
         SearchHit(
             article_id=row.id,
@@ -133,10 +144,17 @@ def _hits(
             title=row.title,
             published_on=_day(row.published_on),
             column_name=row.column_name,
-            snippet=_snippet(row.body or "", pattern, mark),
+            snippet=_snippet(
+                texts.get(row.blob_id, "") if isinstance(row, FileRow) else row.body or "",
+                pattern,
+                mark,
+            ),
             score=scores.get(row.id, 0.0),
             doc_number=numbers.get(row.id),
             number_match=row.id in first,
+            matched_file=MatchedFile(row.file_url, row.file_name)
+            if isinstance(row, FileRow)
+            else None,
         )
         for row in shown
     ]
