@@ -128,8 +128,11 @@ class Capture(Base):
     article_id: Mapped[int | None] = mapped_column(
         ForeignKey("article.id", ondelete="SET NULL"), index=True
     )
-    # "page" (an article's or a document's URL) or "list" (a home, channel or list page).
+    # "page" (an article's or a document's URL), "list" (a home, channel or list page),
+    # "attachment" or "image" (a file: its bytes are in file_blob, body is NULL).
     kind: Mapped[str] = mapped_column(String(16), default="page")
+    # Why a response kept no body: "too_large" (over the limit, not read) or "cut" (data loss).
+    omitted: Mapped[str | None] = mapped_column(String(16))
 
 
 class NearDuplicate(Base):
@@ -289,6 +292,82 @@ class ArticleChange(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"))
+
+
+class FileBlob(Base):
+    """A file's bytes, once per sha256 however many URLs serve them, and the text read from
+    them. The bytes are in `file_chunk` (zlib, ≤ 1 MiB raw per chunk): a 100 MiB PDF is never
+    one value in memory, written or read."""
+
+    __tablename__ = "file_blob"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    length: Mapped[int] = mapped_column(BigInteger)  # raw bytes
+    stored_length: Mapped[int] = mapped_column(BigInteger)  # compressed, the chunks' sum
+    kind: Mapped[str | None] = mapped_column(String(16))  # from the bytes: pdf, docx, png …
+    media_type: Mapped[str | None] = mapped_column(Text)  # MIME type from the bytes
+    first_stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    text: Mapped[str | None] = mapped_column(Text)
+    # ok, no_text_layer, encrypted, corrupt, unsupported, not_read
+    text_status: Mapped[str | None] = mapped_column(String(16))
+    text_pages: Mapped[int | None] = mapped_column(Integer)
+    text_library: Mapped[str | None] = mapped_column(Text)
+    text_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class FileChunk(Base):
+    """One piece of a blob: zlib (level 6) of at most 1 MiB of its raw bytes, in order."""
+
+    __tablename__ = "file_chunk"
+
+    blob_id: Mapped[int] = mapped_column(
+        ForeignKey("file_blob.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SiteFile(Base):
+    """A file URL (an attachment or an image) pages link: its state and its current bytes.
+
+    state: pending (linked, not fetched), stored, gone (404/410: the last blob is kept),
+    too_large, cut, failed, offsite (another host: never fetched)."""
+
+    __tablename__ = "site_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # attachment | image
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)  # linked or fetched
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[int | None] = mapped_column(Integer)  # the last HTTP status
+    state: Mapped[str] = mapped_column(String(16))
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    current_blob_id: Mapped[int | None] = mapped_column(ForeignKey("file_blob.id"))
+    last_capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    declared_type: Mapped[str | None] = mapped_column(Text)
+    declared_length: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ArticleFile(Base):
+    """A page links a file: as an image (name: its caption) or an attachment (its link text)."""
+
+    __tablename__ = "file_link"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+    )
+    file_id: Mapped[int] = mapped_column(
+        ForeignKey("site_file.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))  # image | attachment
+    name: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 def table_of(model: type[Base]) -> Table:

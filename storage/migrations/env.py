@@ -7,6 +7,7 @@ from sqlalchemy import create_engine
 
 from storage.models import Base
 
+FTS_TABLES = ("articles_fts", "files_fts")
 config = context.config
 target_metadata = Base.metadata
 
@@ -24,8 +25,9 @@ def run_migrations() -> None:
 def _not_fts(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    """Autogenerate ignores the FTS5 index and its shadow tables (made by hand in 0002)."""
-    return not (type_ == "table" and (name or "").startswith("articles_fts"))
+    """Autogenerate ignores the FTS5 indexes and their shadow tables (made by hand in 0002 and
+    0011)."""
+    return not (type_ == "table" and (name or "").startswith(FTS_TABLES))
 
 
 def _run(connection: object) -> None:
