@@ -23,6 +23,7 @@ from storage.aliases import _add_alias
 from storage.article_records import ArticleRecord, Outcome, Result, content_digest
 from storage.changes import CHANGED, NEW, RETURNED, changed_fields, record_changes
 from storage.documents import document_of, index_title, same_number, write_document
+from storage.file_links import links_of, record_file_links
 from storage.indexing import SearchIndex, search_index
 from storage.models import Article, ArticleAlias, ArticleVersion, table_of
 from storage.neardup_links import _index_bands, _link_near_duplicate, _refresh_fingerprints
@@ -104,11 +105,15 @@ def record_article(
 ) -> Result:
     """Archive one fetched article page; returns what it was to the archive. The capture the
     page came from (`capture_id`) is linked to the article; the changes it brings are recorded
-    with the crawl run (`run_id`, when known)."""
+    with the crawl run (`run_id`, when known); the files it links (images, attachments) are
+    remembered (`storage.file_links`), to be fetched."""
     db = writer(session)
     visit = _Visit(seen_at, capture_id, run_id)
     result = _record_article(db, search_index(session), record, visit)
     _link_capture(db, capture_id, result.article_id)
+    if result.article_id is not None:  # an alias's links are its article's
+        links = links_of(record.images, record.attachments)
+        record_file_links(session, result.article_id, links, seen_at)
     return result
 
 

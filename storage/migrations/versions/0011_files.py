@@ -16,6 +16,8 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -93,7 +95,7 @@ def _view(sql: str) -> str:
     return sql.replace(*POSTGRESQL) if _postgresql() else sql
 
 
-def _utc(name: str, nullable: bool = False) -> sa.Column[sa.DateTime]:
+def _utc(name: str, nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(), nullable=nullable)
 
 
