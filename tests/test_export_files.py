@@ -241,11 +241,18 @@ def test_a_directory_that_cannot_be_used_is_one_line(
         assert_one_line_error(cli(files_archive.path, "export", "--format", "files", str(locked)))
 
 
-def test_an_archive_without_files_gives_an_empty_index(
+def test_links_of_files_not_fetched_are_indexed_with_no_file(
     crawled_archive: Path, tmp_path: Path
 ) -> None:
+    """The crawl's pages link files; those it did not fetch are lines without a file."""
+    unfetched = query(
+        crawled_archive,
+        "SELECT COUNT(*) FROM file_link AS l JOIN site_file AS f ON f.id = l.file_id"
+        " WHERE f.current_blob_id IS NULL",
+    )[0][0]
     target = tmp_path / "files"
-    result = cli(crawled_archive, "export", "--format", "files", str(target))
-    ok(result)
-    assert [p.name for p in target.iterdir()] == ["index.jsonl"]
-    assert (target / "index.jsonl").read_text() == ""
+    ok(cli(crawled_archive, "export", "--format", "files", str(target)))
+    lines = [line for line in index_of(target) if line["sha256"] is None]
+    assert len(lines) == unfetched
+    assert all(line["file"] is None and line["fetched_at"] is None for line in lines)
+    assert {line["state"] for line in lines} <= {"pending", "offsite", "gone", "too_large", "cut"}
