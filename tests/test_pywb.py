@@ -24,8 +24,9 @@ from sqlalchemy import select
 
 import storage
 from storage.models import Capture
-from tests.conftest import ROOT, ReplayCrawl, fixture_pages, sqlite_url
-from tests.test_cli_archive import WARCIO, cli, ok
+from tests.conftest import ROOT, ReplayCrawl, sqlite_url
+from tests.test_cli_archive import WARCIO, cli, ok, query
+from tests.test_export_files import HOST, add_files
 
 pytestmark = pytest.mark.slow
 PYWB_VENV = Path(os.environ.get("GOVCRAWLER_PYWB_VENV", ROOT / ".venv-pywb"))
@@ -93,41 +94,73 @@ def replayed(base: str, url: str, fetched_at: datetime) -> tuple[int, bytes]:
         return answer.status, answer.read()
 
 
-def archived_page(archive: Path, url: str) -> tuple[datetime, bytes]:
-    """The first capture of `url` and its raw bytes, as the archive keeps them."""
+def archived(archive: Path, url: str) -> tuple[datetime, bytes]:
+    """The first capture of `url` and its raw bytes as the archive keeps them (a file's from
+    its blob)."""
     engine = storage.open_archive(sqlite_url(archive), read_only=True)
     try:
         with storage.session_factory(engine)() as session:
             query = select(Capture).where(Capture.final_url == url).order_by(Capture.id)
             capture = session.scalars(query).first()
             assert capture is not None, f"{url} was not captured"
+            if capture.kind in ("attachment", "image"):
+                return capture.fetched_at, b"".join(
+                    storage.file_chunks(session, capture.body_sha256)
+                )
             return capture.fetched_at, storage.capture_body(session, capture)
     finally:
         engine.dispose()
 
 
+# A page of the crawl with a stored image and a stored PDF, if the crawl fetched files.
+WITH_FILES = """
+SELECT a.url, max(CASE WHEN f.kind = 'image' THEN f.url END),
+       max(CASE WHEN b.kind = 'pdf' THEN f.url END)
+FROM file_link AS l JOIN article AS a ON a.id = l.article_id
+JOIN site_file AS f ON f.id = l.file_id JOIN file_blob AS b ON b.id = f.current_blob_id
+WHERE f.state = 'stored' GROUP BY a.url
+HAVING count(CASE WHEN f.kind = 'image' THEN 1 END) > 0
+   AND count(CASE WHEN b.kind = 'pdf' THEN 1 END) > 0
+ORDER BY a.url LIMIT 1
+"""
+
+
 @pytest.fixture(scope="module")
-def exported(replay_crawl: ReplayCrawl, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shared replay crawl's archive (a copy) exported as a WARC next to it."""
+def exported(
+    replay_crawl: ReplayCrawl, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[str]]:
+    """A copy of the shared replay crawl's archive, exported as a WARC next to it, and the URLs
+    to replay: a page, its image, its PDF. Until the crawl fetches files they are recorded
+    into the copy through storage.record_file, as the pipeline does."""
     base = tmp_path_factory.mktemp("pywb")
     archive = replay_crawl.copy(base / "archive.sqlite3")
+    found = query(archive, WITH_FILES)
+    if found:
+        urls = list(found[0])
+    else:
+        data = add_files(archive, base / "spool")
+        urls = [data.pages[0][1], HOST + "photo.png", HOST + "report.pdf"]
     ok(cli(archive, "export", "--format", "warc", "-o", str(base / "archive.warc.gz")))
-    return archive
+    return archive, urls
 
 
-def test_export_passes_warcio_check(exported: Path) -> None:
+def test_export_passes_warcio_check(exported: tuple[Path, list[str]]) -> None:
+    archive, _ = exported
     done = subprocess.run(
-        [str(WARCIO), "check", "-v", str(exported.with_name("archive.warc.gz"))],
+        [str(WARCIO), "check", "-v", str(archive.with_name("archive.warc.gz"))],
         capture_output=True,
         text=True,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
-def test_pywb_replays_an_article_byte_for_byte(exported: Path, tmp_path: Path) -> None:
-    article = fixture_pages()[0].url
-    fetched_at, body = archived_page(exported, article)
-    with wayback(exported.with_name("archive.warc.gz"), tmp_path) as base:
-        status, served = replayed(base, article, fetched_at)
-    assert status == 200
-    assert served == body
+def test_pywb_replays_a_page_its_image_and_its_pdf_byte_for_byte(
+    exported: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    archive, urls = exported
+    with wayback(archive.with_name("archive.warc.gz"), tmp_path) as base:
+        for url in urls:
+            fetched_at, body = archived(archive, url)
+            status, served = replayed(base, url, fetched_at)
+            assert status == 200, url
+            assert served == body, url

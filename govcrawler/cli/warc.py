@@ -97,6 +97,8 @@ class _Writer:
     def _file(self, capture: Capture) -> None:
         sha256 = capture.body_sha256
         with spooled(self.chunks(sha256) if sha256 else ()) as (body, length):
+            if length != (capture.body_length if sha256 else 0):
+                raise LookupError(f"capture {capture.id}: blob {sha256} missing or damaged")
             record = _response(self.warc, capture, body, length)
             self._write("responses", record)
         if sha256:
