@@ -84,8 +84,22 @@ def record(
 def add_files(archive: Path, spool: Path, pdf_size: int = 3 * 2**20) -> FilesArchive:
     """Files of every case linked from two of the archive's pages."""
     pages = query(archive, "SELECT id, url FROM article ORDER BY id LIMIT 2")
-    (first, _), (second, _) = pages
     data = FilesArchive(archive, pages)
+    engine = storage.open_archive(sqlite_url(archive))
+    try:
+        with storage.session_factory(engine)() as session:
+            record_files(session, data, spool, pdf_size)
+            session.commit()
+    finally:
+        engine.dispose()
+    return data
+
+
+def record_files(
+    session: storage.ArchiveSession, data: FilesArchive, spool: Path, pdf_size: int
+) -> None:
+    """The files of every case, linked from `data.pages`, recorded as the pipeline does."""
+    (first, _), (second, _) = data.pages
     pdf, copy = HOST + "report.pdf", HOST + "copy-of-report.pdf"
     image, big, cut = HOST + "photo.png", HOST + "huge.zip", HOST + "cut.pdf"
     gone, pending = HOST + "gone.pdf", HOST + "never-fetched.pdf"
@@ -99,40 +113,23 @@ def add_files(archive: Path, spool: Path, pdf_size: int = 3 * 2**20) -> FilesArc
         (gone, second, "attachment", "gone"),
         (pending, second, "attachment", "pending"),
     ]
-    engine = storage.open_archive(sqlite_url(archive))
     spool.mkdir(exist_ok=True)
-    try:
-        with storage.session_factory(engine)() as session:
-            for page in (first, second):
-                links = [
-                    storage.FileLink(u, role, name) for u, p, role, name in data.links if p == page
-                ]
-                storage.record_file_links(session, page, links, FETCHED)
-            body = pdf_bytes(pdf_size)
-            data.bodies = {pdf: body, copy: body, image: PNG}
-            record(session, spool, pdf, body)
-            record(session, spool, copy, body, FETCHED + timedelta(seconds=1))
-            png = {"kind": "image", "sniffed_kind": "png", "media_type": "image/png"}
-            png["headers"] = {"Content-Type": "image/png"}
-            record(session, spool, image, PNG, FETCHED + timedelta(seconds=2), **png)
-            record(session, spool, image, PNG, FETCHED + timedelta(days=1), **png)  # a revisit
-            record(
-                session,
-                spool,
-                big,
-                None,
-                omitted="too_large",
-                length=TOO_LARGE,
-                declared_length=TOO_LARGE,
-                headers={"Content-Length": str(TOO_LARGE)},
-            )
-            record(session, spool, cut, None, omitted="cut", length=1000, declared_length=5000)
-            record(session, spool, gone, None, status=404, headers={"Content-Type": "text/html"})
-            session.commit()
-    finally:
-        engine.dispose()
+    for page in (first, second):
+        links = [storage.FileLink(u, role, name) for u, p, role, name in data.links if p == page]
+        storage.record_file_links(session, page, links, FETCHED)
+    body = pdf_bytes(pdf_size)
+    data.bodies = {pdf: body, copy: body, image: PNG}
+    record(session, spool, pdf, body)
+    record(session, spool, copy, body, FETCHED + timedelta(seconds=1))
+    png = {"kind": "image", "sniffed_kind": "png", "media_type": "image/png"}
+    png["headers"] = {"Content-Type": "image/png"}
+    record(session, spool, image, PNG, FETCHED + timedelta(seconds=2), **png)
+    record(session, spool, image, PNG, FETCHED + timedelta(days=1), **png)  # a revisit
+    too_large = {"omitted": "too_large", "length": TOO_LARGE, "declared_length": TOO_LARGE}
+    record(session, spool, big, None, headers={"Content-Length": str(TOO_LARGE)}, **too_large)
+    record(session, spool, cut, None, omitted="cut", length=1000, declared_length=5000)
+    record(session, spool, gone, None, status=404, headers={"Content-Type": "text/html"})
     data.omitted = {big: "too_large", cut: "cut"}
-    return data
 
 
 @pytest.fixture

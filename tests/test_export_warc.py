@@ -8,17 +8,29 @@ from __future__ import annotations
 
 import hashlib
 import tracemalloc
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from warcio.archiveiterator import ArchiveIterator
 
 import storage
 from govcrawler.cli import warc
-from tests.conftest import sqlite_url
-from tests.test_cli_archive import cli, ok, warc_index
-from tests.test_export_files import HOST, TOO_LARGE, FilesArchive, add_files, files_archive
+from govcrawler.cli.export_files import export_files
+from tests.conftest import numbered_article, sqlite_url
+from tests.test_cli_archive import cli, ok, query, warc_index
+from tests.test_export_files import (
+    FETCHED,
+    HOST,
+    TOO_LARGE,
+    FilesArchive,
+    add_files,
+    files_archive,
+    index_of,
+    record_files,
+)
 
 __all__ = ["files_archive"]  # the fixture, shared
 
@@ -69,16 +81,10 @@ def test_file_captures_are_responses_revisits_and_metadata(
     (gone,) = by_uri[HOST + "gone.pdf"]
     assert gone["type"] == "response" and gone["status"] == "404" and gone["payload"] == b""
     assert HOST + "never-fetched.pdf" not in by_uri  # never fetched: no capture
-    total = query_count(files_archive.path)
+    total = query(files_archive.path, "SELECT COUNT(*) FROM capture")[0][0]
     assert (
         f"{total + 1} records" in result.stderr and "2 omitted files as metadata" in result.stderr
     )
-
-
-def query_count(archive: Path) -> int:
-    from tests.test_cli_archive import query
-
-    return query(archive, "SELECT COUNT(*) FROM capture")[0][0]
 
 
 def test_a_revisit_before_since_still_names_the_file_digest(
@@ -127,8 +133,6 @@ def test_a_file_is_streamed_not_held_in_memory(crawled_archive: Path, tmp_path: 
             with (tmp_path / "big.warc.gz").open("wb") as out:
                 peak = peak_of(lambda: warc.write_warc(session, captures, out, "big", {}))
             assert peak < size // 4, peak
-            from govcrawler.cli.export_files import export_files
-
             peak = peak_of(lambda: export_files(session, tmp_path / "files"))
             assert peak < size // 4, peak
     finally:
@@ -145,3 +149,33 @@ def peak_of(work: object) -> int:
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def test_both_exports_on_every_backend(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    """The same files, written through the storage API, exported from SQLite and PostgreSQL."""
+    with sessions() as session:
+        for n in (1, 2):
+            page = numbered_article(n, f"Page {n}", f"Body of page {n}.", date(2024, 1, n), "w")
+            storage.record_article(session, page, FETCHED)
+        session.commit()
+        pages = [(a.id, a.url) for a in session.scalars(select(storage.Article).order_by("id"))]
+        data = FilesArchive(tmp_path, pages)
+        record_files(session, data, tmp_path / "spool", 2 * 2**20 + 5)  # three chunks
+        session.commit()
+        export_files(session, tmp_path / "files")
+        with (tmp_path / "files.warc.gz").open("wb") as out:
+            counts = warc.write_warc(session, warc.captures_since(session, None), out, "x", {})
+    assert (counts.responses, counts.revisits, counts.omitted) == (4, 1, 2)
+    lines = index_of(tmp_path / "files")
+    assert len(lines) == len(data.links)
+    for line in lines:
+        body = data.bodies.get(line["url"])
+        if body is not None:
+            assert (tmp_path / "files" / line["file"]).read_bytes() == body
+            assert line["fetched_at"].endswith("+00:00")
+    served = {
+        r["uri"]: r["payload"]
+        for r in records(tmp_path / "files.warc.gz")
+        if r["type"] == "response"
+    }
+    assert all(served[url] == body for url, body in data.bodies.items())
