@@ -55,6 +55,8 @@ def export(
     (file URL, page).
 
     Example: govcrawler export --format warc -o archive.warc.gz
+
+    Example: govcrawler export --format files exported-files/
     """
     day = parse_day(since, "--since")
     if fmt == "files":
