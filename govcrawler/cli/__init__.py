@@ -9,6 +9,7 @@ from govcrawler.cli import (
     changes_command,
     crawl_commands,
     db_commands,
+    export_command,
     fixture_commands,
 )
 from govcrawler.cli.common import main
@@ -18,6 +19,7 @@ __all__ = [
     "changes_command",
     "crawl_commands",
     "db_commands",
+    "export_command",
     "fixture_commands",
     "main",
 ]

@@ -1,4 +1,4 @@
-"""Commands that read the archive: `search`, `show`, `export`, `stats`.
+"""Commands that read the archive: `search`, `show`, `stats` (`export`: export_command.py).
 
 They never create or upgrade an archive; their queries live in `storage.read` and
 `storage.search.ranking`, their formatting in `govcrawler.cli.render`."""
@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import sys
 import unicodedata
-from pathlib import Path
 from typing import Any
 
 import click
@@ -232,56 +231,6 @@ def show(article: str, versions: bool, diff: bool, as_json: bool, database: str)
     if diff:
         click.echo()
         echo_diff(changes)
-
-
-@main.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "csv", "warc"]),
-    required=True,
-    help="Output format.",
-)
-@click.option(
-    "--since",
-    metavar="YYYY-MM-DD",
-    help="jsonl/csv: articles published on or after this day; warc: captures fetched since then.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
-    help="File to write; - (or none, for jsonl and csv) is standard output.",
-)
-@database_option
-@one_line_errors
-def export(fmt: str, since: str | None, output: Path | None, database: str) -> None:
-    """Export articles (jsonl, csv) or raw captures (warc).
-
-    jsonl and csv (UTF-8) have one row per article or document, to stdout or -o FILE; every
-    time carries its zone (UTC, +00:00). warc writes a gzipped WARC of every capture, a revisit
-    record for each repeated one, to -o FILE (-o - for standard output).
-
-    Example: govcrawler export --format warc -o archive.warc.gz
-    """
-    from govcrawler.cli import export as writers  # warcio only when exporting
-
-    day = parse_day(since, "--since")
-    if fmt == "warc" and output is None:
-        raise click.ClickException("--format warc writes a file: add -o FILE.warc.gz (or -o -)")
-    to_stdout = output is not None and str(output) == "-"
-    try:
-        with archive_session(database) as session:
-            if output is not None and fmt == "warc":
-                target = None if to_stdout else output
-                summary = writers.export_warc(session, target, day, describe_database(database))
-            else:
-                summary = writers.export_articles(session, fmt, None if to_stdout else output, day)
-    except OSError as error:
-        raise click.ClickException(
-            f"cannot write {'stdout' if to_stdout or output is None else output}: {error.strerror}"
-        ) from error
-    click.echo(summary, err=True)
 
 
 @main.command()
