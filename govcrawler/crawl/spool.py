@@ -9,29 +9,19 @@ with Twisted's public `Agent` over the connection pool and TLS policy of Scrapy'
 Downloader middlewares (robots, politeness, retry) see file requests as any other: only the
 handler differs. Every other request goes to Scrapy's handler unchanged.
 
-Limits: a declared Content-Length over `GOVCRAWLER_FILE_MAX_BYTES` is not read (too_large); a
-body passing the limit as it arrives is aborted (too_large); a body that ends early, or with no
-length and no clean end (PotentialDataLoss), is cut. Neither keeps a file. An empty body keeps
-no file either (`path` None, `omitted` None). The spool directory is one per crawl, removed
-when the engine stops: the pipeline is done with its files by then.
+Limits: a declared Content-Length over `GOVCRAWLER_FILE_MAX_BYTES` is not read (too_large: the
+connection is dropped); a body passing the limit as it arrives is aborted (too_large); a body
+that ends early, or with no length and no clean end (PotentialDataLoss), is cut. Any status is
+spooled: the pipeline decides. The `Spooled` and the spool directory: crawl/spoolfiles.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import os
-import shutil
-import tempfile
-from dataclasses import dataclass
 from io import BytesIO
-from pathlib import Path
 from time import monotonic
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urldefrag
-from weakref import WeakKeyDictionary
 
-from scrapy import signals
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import (
@@ -58,6 +48,18 @@ from twisted.web.client import Response as TxResponse
 from twisted.web.http_headers import Headers as TxHeaders
 from twisted.web.iweb import UNKNOWN_LENGTH
 
+from govcrawler.crawl.spoolfiles import (
+    FILE_META,
+    SPOOLED_META,
+    Sink,
+    Spooled,
+    crawl_spool,
+    discard,
+    empty_body,
+    is_file_request,
+    spool_bytes,
+)
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -65,128 +67,7 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
     from twisted.web.iweb import IBodyProducer
 
-logger = logging.getLogger(__name__)
-
-FILE_META = "govcrawler_file"
-SPOOLED_META = "govcrawler_spooled"
-HEAD_BYTES = 8192
-DEFAULT_MAX_BYTES = 104857600
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-
-
-@dataclass(frozen=True)
-class Spooled:
-    """A file response's body, on disk. `path` None: no file (omitted, or an empty body)."""
-
-    path: Path | None  # the whole body; None when not kept (too large, cut) or empty
-    length: int  # bytes received; the declared Content-Length when not read
-    sha256: str | None  # of the body, computed while streaming (None when not kept)
-    head: bytes  # its first 8 KiB (for sniffing), b"" when none
-    omitted: str | None  # None, "too_large" or "cut"
-    declared_length: int | None  # Content-Length as sent, if any
-
-
-def is_file_request(request: Request) -> bool:
-    return bool(request.meta.get(FILE_META))
-
-
-def discard(spooled: Spooled | None) -> None:
-    """Remove a spooled body once recorded: a long crawl would otherwise fill the disk."""
-    if spooled is not None and spooled.path is not None:
-        spooled.path.unlink(missing_ok=True)
-
-
-class Spool:
-    """The crawl's spool directory (made on first use) and its size limit."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.parent = crawler.settings.get("GOVCRAWLER_SPOOL_DIR") or None
-        self.max_bytes = crawler.settings.getint("GOVCRAWLER_FILE_MAX_BYTES", DEFAULT_MAX_BYTES)
-        self.stats = crawler.stats
-        self.directory: Path | None = None
-
-    def open(self) -> tuple[Path, BinaryIO]:
-        """A new spool file; IgnoreRequest (not an OSError: no retry) if the disk refuses."""
-        try:
-            if self.directory is None:
-                self.directory = Path(tempfile.mkdtemp(prefix="govcrawler-spool-", dir=self.parent))
-            fd, name = tempfile.mkstemp(dir=self.directory, suffix=".part")
-        except OSError as exc:
-            self.count("spool_error", "cannot write to the spool directory: %s", exc)
-            raise IgnoreRequest(f"spool: {exc}") from exc
-        return Path(name), os.fdopen(fd, "wb")
-
-    def remove(self) -> None:
-        if self.directory is not None:
-            shutil.rmtree(self.directory, ignore_errors=True)
-            self.directory = None
-
-    def count(self, reason: str, message: str, *args: Any) -> None:
-        logger.warning(message, *args)
-        if self.stats is not None:
-            self.stats.inc_value(f"govcrawler/files/{reason}")
-
-    def too_large(self, url: str, declared: int) -> Spooled:
-        self.count("too_large", "not reading %s: %d bytes declared, over the limit", url, declared)
-        return Spooled(None, declared, None, b"", "too_large", declared)
-
-    def empty(self, declared: int | None) -> Spooled:
-        return Spooled(None, 0, EMPTY_SHA256, b"", None, declared)
-
-
-_SPOOLS: WeakKeyDictionary[Crawler, Spool] = WeakKeyDictionary()
-
-
-def crawl_spool(crawler: Crawler) -> Spool:
-    """The one spool of a crawl, shared by its handlers, removed when its engine stops."""
-    spool = _SPOOLS.get(crawler)
-    if spool is None:
-        spool = _SPOOLS[crawler] = Spool(crawler)
-        crawler.signals.connect(spool.remove, signals.engine_stopped)
-    return spool
-
-
-class Sink:
-    """One body being written: hashed, its head kept, held to the spool's limit."""
-
-    def __init__(self, spool: Spool, url: str, declared: int | None) -> None:
-        self.spool, self.url, self.declared = spool, url, declared
-        self.path, self.file = spool.open()
-        self.sha256 = hashlib.sha256()
-        self.head = b""
-        self.length = 0
-
-    def write(self, data: bytes) -> bool:
-        """Write a chunk; False (nothing written) once the body passes the limit."""
-        self.length += len(data)
-        if self.length > self.spool.max_bytes:
-            return False
-        self.file.write(data)
-        self.sha256.update(data)
-        if len(self.head) < HEAD_BYTES:
-            self.head += data[: HEAD_BYTES - len(self.head)]
-        return True
-
-    def keep(self) -> Spooled:
-        """The body is whole (unless shorter than declared: then it is cut)."""
-        if self.declared is not None and self.length < self.declared:
-            return self.drop("cut")
-        self.file.close()
-        if self.length == 0:
-            self.path.unlink(missing_ok=True)
-            return self.spool.empty(self.declared)
-        return Spooled(
-            self.path, self.length, self.sha256.hexdigest(), self.head, None, self.declared
-        )
-
-    def drop(self, omitted: str) -> Spooled:
-        self.file.close()
-        self.path.unlink(missing_ok=True)
-        self.spool.count(
-            omitted, "file %s %s after %d bytes (declared %s)", self.url, omitted,
-            self.length, self.declared,
-        )  # fmt: skip
-        return Spooled(None, self.length, None, self.head, omitted, self.declared)
+__all__ = ["FILE_META", "SPOOLED_META", "Spooled", "SpoolingDownloadHandler", "discard"]
 
 
 class _BodyWriter(Protocol):
@@ -302,7 +183,7 @@ class SpoolingDownloadHandler(BaseDownloadHandler):
         self, txresponse: TxResponse, url: str, declared: int | None, current: list[Deferred[Any]]
     ) -> Spooled:
         if declared == 0:  # Twisted never ends an empty body it is asked to deliver
-            return self.spool.empty(declared)
+            return empty_body(declared)
         if declared is not None and declared > self.spool.max_bytes:
             txresponse.deliverBody(_Refuse())
             return self.spool.too_large(url, declared)
@@ -317,14 +198,6 @@ class SpoolingDownloadHandler(BaseDownloadHandler):
 
     async def close(self) -> None:
         await self.inner.close()
-
-
-def spool_bytes(spool: Spool, url: str, body: bytes, declared: int | None = None) -> Spooled:
-    """A body already in memory, spooled as if streamed."""
-    sink = Sink(spool, url, declared)
-    if not sink.write(body):
-        return sink.drop("too_large")
-    return sink.keep()
 
 
 def _scrapy_error(exc: Exception) -> Exception:
