@@ -114,6 +114,9 @@ class SpoolingDownloadHandler(BaseDownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.inner = HTTP11DownloadHandler(crawler)
+        if not all(hasattr(self.inner, name) for name in ("_pool", "_contextFactory")):
+            # Fail at start, loudly, rather than crawl without files (a Scrapy upgrade).
+            raise RuntimeError("HTTP11DownloadHandler lost _pool/_contextFactory: see spool.py")
         self.spool = crawl_spool(crawler)
         self.default_timeout = crawler.settings.getfloat("DOWNLOAD_TIMEOUT")
 
