@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MiB = 1 << 20
 CHUNK = bytes(range(256)) * 4096  # 1 MiB
 PDF = b"%PDF-1.4\n" + b"x" * 20000 + b"\n%%EOF\n"
+PDF_TYPE = {"Content-Type": "application/pdf"}
+TEXT_TYPE = {"Content-Type": "text/plain"}
 
 
 def stream(chunks: int, declared: bool = True, chunked: bool = False) -> Behaviour:
@@ -62,15 +64,15 @@ def streamed_sha256(chunks: int) -> str:
 
 
 ROUTES: dict[str, Behaviour] = {
-    "/robots.txt": page(b"User-agent: *\nDisallow: /private/\n", headers={"Content-Type": "text/plain"}),
-    "/a.pdf": page(PDF, headers={"Content-Type": "application/pdf"}),
+    "/robots.txt": page(b"User-agent: *\nDisallow: /private/\n", headers=TEXT_TYPE),
+    "/a.pdf": page(PDF, headers=PDF_TYPE),
     "/page.html": page(b"<html><body>a page</body></html>"),
     "/declared.pdf": declared_huge(209715200),
     "/undeclared.bin": stream(3, declared=False),
     "/chunked.pdf": stream(1, declared=False, chunked=True),
     "/cut.pdf": short_body(PDF),
     "/missing.pdf": page(b"<html>404 Not Found</html>", 404),
-    "/retried.pdf": sequence(page(b"busy", 503), page(PDF, headers={"Content-Type": "application/pdf"})),
+    "/retried.pdf": sequence(page(b"busy", 503), page(PDF, headers=PDF_TYPE)),
     "/private/x.pdf": page(PDF),
     "/big.pdf": stream(64),
 }  # fmt: skip
@@ -195,7 +197,8 @@ def test_the_private_scrapy_names_spool_uses_still_exist() -> None:
         "from twisted.web.iweb import IPolicyForHTTPS\n"
         "install_reactor('twisted.internet.asyncioreactor.AsyncioSelectorReactor')\n"
         "from govcrawler.crawl.spool import SpoolingDownloadHandler\n"
-        "h = SpoolingDownloadHandler(get_crawler(settings_dict={'TWISTED_REACTOR_ENABLED': True})).inner\n"
+        "crawler = get_crawler(settings_dict={'TWISTED_REACTOR_ENABLED': True})\n"
+        "h = SpoolingDownloadHandler(crawler).inner\n"
         "assert isinstance(h._pool, HTTPConnectionPool), h._pool\n"
         "assert IPolicyForHTTPS.providedBy(h._contextFactory), h._contextFactory\n"
     )
