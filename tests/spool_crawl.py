@@ -2,9 +2,10 @@
 a subprocess by tests/test_spool.py (its own reactor, and a fresh process for memory peaks):
 `python -m tests.spool_crawl CONFIG.json OUT.json`.
 
-CONFIG: {"origin", "requests": [[path, kind or null]], "settings": {...}}. OUT: one entry per
-response (its Spooled, and the spooled file's digest read back while it still exists), the
-stats, and the memory growth over the crawl (peak RSS and tracemalloc's peak).
+CONFIG: {"origin", "requests": [[path, kind or null, {meta}?]], "settings": {...}}. OUT: one
+entry per response (its Spooled, and the spooled file's digest read back while it still
+exists), the failures (path: exception name), the stats, and the memory growth over the crawl
+(peak RSS and tracemalloc's peak).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import sys
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from scrapy import Request, Spider
 from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from govcrawler.crawl.spool import FILE_META, SPOOLED_META, Spooled
 
@@ -32,15 +34,31 @@ class FileSpider(Spider):
         super().__init__(**kwargs)
         self.config = config
         self.results: list[dict[str, Any]] = []
+        self.failures: dict[str, str] = {}
 
     async def start(self) -> Any:
         tracemalloc.start()
         self.rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        for path, kind in self.config["requests"]:
-            meta = {"handle_httpstatus_all": True, "dont_redirect": True}
-            if kind:
-                meta[FILE_META] = kind
-            yield Request(self.config["origin"] + path, meta=meta, dont_filter=True)
+        # One request first, the rest after it: Scrapy 2.19's RobotsTxtMiddleware hands None
+        # (allow all) to requests that wait for robots.txt with another.
+        yield self.request(*self.config["requests"][0], callback=self.parse_first)
+
+    def parse_first(self, response: Response) -> Iterator[Any]:
+        yield from self.parse(response)
+        for entry in self.config["requests"][1:]:
+            yield self.request(*entry)
+
+    def request(self, path: str, kind: str | None, meta: dict | None = None, **kw: Any) -> Request:
+        meta = {"handle_httpstatus_all": True, "dont_redirect": True, **(meta or {})}
+        if kind:
+            meta[FILE_META] = kind
+        url = self.config["origin"] + path
+        return Request(url, meta=meta, dont_filter=True, errback=self.failed, **kw)
+
+    def failed(self, failure: Failure) -> None:
+        self.failures[cast("Any", failure).request.url.split("/", 3)[3]] = type(
+            failure.value
+        ).__name__
 
     def parse(self, response: Response) -> Iterator[Any]:
         spooled: Spooled | None = response.meta.get(SPOOLED_META)
@@ -102,6 +120,7 @@ def main(config_path: str, out_path: str) -> None:
     assert isinstance(spider, FileSpider) and crawler.stats is not None
     out = {
         "results": spider.results,
+        "failures": spider.failures,
         "memory": spider.memory,
         "stats": {k: v for k, v in crawler.stats.get_stats().items() if isinstance(v, int)},
     }

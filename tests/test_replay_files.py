@@ -83,9 +83,12 @@ def test_a_file_is_read_into_the_spool(crawler: Crawler) -> None:
 def test_the_file_is_read_in_chunks(crawler: Crawler, monkeypatch: pytest.MonkeyPatch) -> None:
     writes: list[int] = []
     write = spoolfiles.Sink.write
-    monkeypatch.setattr(
-        spoolfiles.Sink, "write", lambda self, data: writes.append(len(data)) or write(self, data)
-    )
+
+    def counted(self: spoolfiles.Sink, data: bytes) -> bool:
+        writes.append(len(data))
+        return write(self, data)
+
+    monkeypatch.setattr(spoolfiles.Sink, "write", counted)
     fetch(crawler, "a.pdf")
     assert len(writes) == 3 and max(writes) == spoolfiles.CHUNK_BYTES
 
@@ -94,7 +97,8 @@ def test_a_declared_length_over_the_limit_is_not_read(crawler: Crawler, tmp_path
     _, spooled = fetch(crawler, "huge.pdf")
     assert spooled == Spooled(None, 209715200, None, b"", "too_large", 209715200)
     assert spool_files(tmp_path) == []
-    assert crawler.stats.get_value("govcrawler/files/too_large") == 1  # type: ignore[union-attr]
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("govcrawler/files/too_large") == 1
 
 
 def test_a_declared_length_larger_than_the_file_is_a_cut_body(
@@ -105,7 +109,8 @@ def test_a_declared_length_larger_than_the_file_is_a_cut_body(
     assert (spooled.omitted, spooled.path, spooled.sha256) == ("cut", None, None)
     assert (spooled.length, spooled.declared_length, spooled.head) == (len(saved), 1000, saved)
     assert spool_files(tmp_path) == []
-    assert crawler.stats.get_value("govcrawler/files/cut") == 1  # type: ignore[union-attr]
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("govcrawler/files/cut") == 1
 
 
 def test_a_missing_file_is_a_404_that_leaves_no_spool_file(
@@ -134,7 +139,7 @@ def test_the_sidecars_type_and_the_sites_types_are_sent(crawler: Crawler) -> Non
     response, spooled = fetch(crawler, "page.pdf")
     assert response.headers["Content-Type"] == b"text/html" and spooled.path is not None
     response, _ = fetch(crawler, "a.docx")
-    assert response.headers["Content-Type"].startswith(b"application/vnd.openxmlformats")
+    assert (response.headers["Content-Type"] or b"").startswith(b"application/vnd.openxml")
 
 
 def test_a_bad_sidecar_length_is_logged_and_the_files_size_used(

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from scrapy.utils.test import get_crawler
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseDone, ResponseFailed
 from twisted.web.http import PotentialDataLoss, _DataLoss
@@ -28,6 +29,8 @@ from tests.hostile_server import (
     response_head,
     sequence,
     short_body,
+    stall,
+    stall_mid_body,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +78,8 @@ ROUTES: dict[str, Behaviour] = {
     "/retried.pdf": sequence(page(b"busy", 503), page(PDF, headers=PDF_TYPE)),
     "/private/x.pdf": page(PDF),
     "/big.pdf": stream(64),
+    "/stall.pdf": stall_mid_body(PDF),
+    "/stall-head.pdf": stall(),
 }  # fmt: skip
 
 
@@ -98,7 +103,10 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     (tmp / "spool").mkdir()
     paths = ["/a.pdf", "/declared.pdf", "/undeclared.bin", "/chunked.pdf", "/cut.pdf"]
     paths += ["/missing.pdf", "/retried.pdf", "/private/x.pdf"]
-    requests = [[path, "attachment"] for path in paths] + [["/page.html", None]]
+    requests: list[list[Any]] = [["/page.html", None]] + [[path, "attachment"] for path in paths]
+    requests += [
+        [path, "image", {"download_timeout": 1}] for path in ("/stall.pdf", "/stall-head.pdf")
+    ]
     settings = {"GOVCRAWLER_FILE_MAX_BYTES": 2 * MiB, "GOVCRAWLER_SPOOL_DIR": str(tmp / "spool")}
     result = crawl(tmp, requests, settings)
     result["by_path"] = {entry["path"]: entry for entry in result["results"]}
@@ -172,6 +180,14 @@ def test_other_requests_are_unchanged(cases: dict) -> None:
 
 
 @pytest.mark.slow
+def test_a_timeout_is_an_error_retried_as_scrapys(cases: dict) -> None:
+    failures = {"stall.pdf": "DownloadTimeoutError", "stall-head.pdf": "DownloadTimeoutError"}
+    assert cases["failures"] == {**failures, "private/x.pdf": "IgnoreRequest"}  # robots
+    assert cases["hits"]["/stall.pdf"] == cases["hits"]["/stall-head.pdf"] == 3
+    assert cases["stats"]["govcrawler/files/timeout"] == 3  # the partial bodies, removed
+
+
+@pytest.mark.slow
 def test_the_spool_directory_is_removed_when_the_crawl_closes(cases: dict) -> None:
     assert list(cases["spool_dir"].iterdir()) == []
 
@@ -219,9 +235,10 @@ def writer(tmp_path: Path, declared: int | None, limit: int = 1000) -> _BodyWrit
     crawler = get_crawler(
         settings_dict={"GOVCRAWLER_SPOOL_DIR": str(tmp_path), "GOVCRAWLER_FILE_MAX_BYTES": limit}
     )
-    crawler.stats.open_spider()  # type: ignore[union-attr]
+    assert crawler.stats is not None
+    crawler.stats.open_spider()
     body = _BodyWriter(Sink(crawl_spool(crawler), "https://www.sc.gov.cn/a.pdf", declared))
-    body.makeConnection(FakeTransport())  # type: ignore[arg-type]
+    body.makeConnection(FakeTransport())
     return body
 
 
@@ -271,6 +288,17 @@ def test_a_whole_body_is_kept_with_its_digest(tmp_path: Path) -> None:
     spooled = spooled_of(body)
     assert spooled.path.read_bytes() == b"abcdef" and spooled.omitted is None
     assert spooled.sha256 == hashlib.sha256(b"abcdef").hexdigest() and spooled.length == 6
+
+
+def test_a_cancelled_body_stops_the_transport_and_removes_the_partial(tmp_path: Path) -> None:
+    body = writer(tmp_path, 10)
+    body.dataReceived(b"abc")
+    errors: list[Failure] = []
+    body.finished.addErrback(errors.append)
+    body.finished.cancel()
+    assert body.transport.stopped and errors[0].check(CancelledError)  # type: ignore[union-attr]
+    body.connectionLost(Failure(ResponseFailed([Failure(_DataLoss())])))  # later: ignored
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
 def test_an_empty_body_keeps_no_file_but_has_the_empty_digest(tmp_path: Path) -> None:
