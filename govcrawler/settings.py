@@ -31,6 +31,12 @@ GOVCRAWLER_REPLAY_DIR = os.environ.get("GOVCRAWLER_REPLAY_DIR", "")
 # Send the site's requests to this origin instead (a local mirror, or a test server on
 # 127.0.0.1); URLs and the archive stay those of www.sc.gov.cn (see govcrawler/crawl/gateway.py).
 GOVCRAWLER_GATEWAY = os.environ.get("GOVCRAWLER_GATEWAY", "")
+# Files (attachments, images): a larger body is not kept (a larger declared Content-Length is not
+# even read); bodies are streamed to a spool directory, never held in memory (crawl/spool.py).
+GOVCRAWLER_FILE_MAX_BYTES = int(os.environ.get("GOVCRAWLER_FILE_MAX_BYTES", "104857600"))
+# Where the spool goes (a fresh directory under it per crawl, removed when the crawl closes).
+# Empty: the system's temporary directory.
+GOVCRAWLER_SPOOL_DIR = os.environ.get("GOVCRAWLER_SPOOL_DIR", "")
 # Articles written to the archive per transaction.
 GOVCRAWLER_BATCH_SIZE = 50
 # Who to contact about this crawler; sent in the User-Agent.
@@ -108,6 +114,12 @@ DOWNLOAD_TIMEOUT = 60
 COOKIES_ENABLED = False
 
 # --- components -----------------------------------------------------------------------------
+# File requests streamed to disk, the rest through Scrapy's own handler (replay and the gateway
+# swap these in their add-ons).
+DOWNLOAD_HANDLERS = {
+    "http": "govcrawler.crawl.spool.SpoolingDownloadHandler",
+    "https": "govcrawler.crawl.spool.SpoolingDownloadHandler",
+}
 ADDONS = {
     "govcrawler.crawl.replay.ReplayAddon": 0,
     "govcrawler.crawl.gateway.GatewayAddon": 0,

@@ -21,6 +21,9 @@ what changed (`--replay tests/fixtures/site-gen2 --replay tests/fixtures/site`).
 down in an upper copy is a `<file>.meta.json` with a `status` (`{"status": 404}`) and no page
 file: it answers that status, empty, instead of falling through to the copy below.
 
+A file request (`meta["govcrawler_file"]`) gets its answer as from the network: the file read
+into the spool in chunks, its sidecar's Content-Length taken as declared (crawl/spoolfiles.py).
+
 Enable it with `GOVCRAWLER_REPLAY_DIR` (`govcrawler crawl --replay DIR`): the add-on swaps the
 http(s) download handlers and, since no real host is touched, drops the politeness delay. A
 directory that is set but cannot be read (any one of several) fails closed (`BadSetting`,
@@ -45,6 +48,7 @@ from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import run_in_thread
 
+from govcrawler.crawl import spoolfiles
 from govcrawler.exceptions import BadSetting, ReplayRefused
 
 if TYPE_CHECKING:
@@ -69,6 +73,7 @@ _CONTENT_TYPES = {
     ".jpeg": "image/jpeg",
     ".png": "image/png",
     ".gif": "image/gif",
+    **spoolfiles.FILE_CONTENT_TYPES,
 }
 
 
@@ -204,8 +209,11 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         self.roots = [Path(root) for root in roots]
         assert crawler.stats is not None
         self.stats = crawler.stats
+        self.spool = spoolfiles.crawl_spool(crawler)
 
     async def download_request(self, request: Request) -> Response:
+        if spoolfiles.is_file_request(request):  # no body unless a file answers (not a retry's)
+            request.meta[spoolfiles.SPOOLED_META] = spoolfiles.empty_body(None)
         return await run_in_thread(self._serve, request)
 
     def _serve(self, request: Request) -> Response:
@@ -236,6 +244,10 @@ class ReplayDownloadHandler(BaseDownloadHandler):
             self.stats.inc_value("replay/not_modified")
             return self._response(request, 304, {}, b"")
         self.stats.inc_value("replay/served")
+        if spoolfiles.is_file_request(request):  # streamed to the spool as live (crawl/spool.py)
+            spooled = spoolfiles.spool_saved(self.spool, request.url, path, headers)
+            request.meta[spoolfiles.SPOOLED_META] = spooled
+            return self._response(request, status, headers, b"")
         return self._response(request, status, headers, path.read_bytes())
 
     @staticmethod
