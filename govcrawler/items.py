@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from govcrawler.extract.model import Article, Document
+
+if TYPE_CHECKING:
+    from govcrawler.crawl.spoolfiles import Spooled
 
 
 @dataclass(frozen=True)
@@ -74,3 +78,32 @@ class DocumentPage:
 
     document: Document
     fetch: Fetch
+
+
+@dataclass(frozen=True)
+class FileFetch:
+    """An attachment or image an archived page links, as fetched: its body streamed to disk
+    (`spooled`, `govcrawler.crawl.spool.Spooled`; None when the answer had none to keep, as a
+    304 or a redirect), read for its kind and text before it is archived (`read`)."""
+
+    url: str
+    final_url: str
+    status: int
+    fetched_at: datetime
+    headers: dict[str, str]
+    role: str  # "attachment" or "image"
+    spooled: Spooled | None = None
+    read: FileRead | None = None
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """What a stored file's bytes are and the text read from them (off the crawl's thread)."""
+
+    kind: str  # from the bytes: pdf docx xlsx ... image html text
+    media_type: str  # the MIME type the bytes are
+    text: str | None = None  # None: not read (an image, a file kept without reading)
+    status: str = "not_read"  # ok, no_text_layer, encrypted, corrupt, unsupported, not_read
+    pages: int | None = None
+    library: str = ""
+    reason: str = ""

@@ -47,6 +47,11 @@ GOVCRAWLER_CONTACT = os.environ.get("GOVCRAWLER_CONTACT", "")
 GOVCRAWLER_KNOWN_PAGES_TOLERANCE = 1
 # When a known article is fetched again: [max age in days (None: any), days between visits].
 GOVCRAWLER_REVISIT_SCHEDULE = [[30, 1], [365, 7], [None, 30]]
+# Files (images, attachments) of archived pages: fetched, revisited every so many days
+# (conditionally), their text read by so many worker processes (0: a thread of the crawl).
+GOVCRAWLER_FETCH_FILES = True
+GOVCRAWLER_FILE_REVISIT_DAYS = 90
+GOVCRAWLER_TEXT_WORKERS = 1
 # Re-fetch everything, known or not (`govcrawler crawl --full`).
 GOVCRAWLER_FULL = False
 
@@ -145,6 +150,7 @@ ITEM_PIPELINES = {
     "govcrawler.pipelines.CleanPipeline": 100,
     "govcrawler.pipelines.ValidatePipeline": 200,
     "govcrawler.pipelines.DedupePipeline": 300,
+    "govcrawler.pipelines.filetext.FileTextPipeline": 350,
     "govcrawler.pipelines.ArchivePipeline": 400,
 }
 # Each response yields at most one article: a small value saves the cost of idle item tasks.

@@ -178,7 +178,7 @@ def test_the_withdrawn_document_is_marked_not_deleted(archives) -> None:
     _, database = archives
     gone = [
         path
-        for path in SITE_GEN2.rglob("*.meta.json")
+        for path in SITE_GEN2.rglob("*.shtml.meta.json")  # a page: not a file
         if not path.with_name(path.name.removesuffix(".meta.json")).exists()
     ]
     assert gone

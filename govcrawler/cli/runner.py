@@ -184,7 +184,12 @@ class CrawlResult:
             return f"spider: {self.spider}\ncould not run: {self.error}"
         if self.not_started is not None:
             return f"spider: {self.spider}\nnot started: {self.not_started}"
-        statuses = self.with_prefix("downloader/response_status_count/")
+        files = self.with_prefix("govcrawler/files/status/")
+        statuses = {  # pages only: the files' answers are counted on their own line
+            status: n - files.get(status, 0)
+            for status, n in self.with_prefix("downloader/response_status_count/").items()
+            if n > files.get(status, 0)
+        }
         archived = self.with_prefix("govcrawler/archive/")
         dropped = self.with_prefix("govcrawler/dropped/") | {
             f"http_{status}": count
@@ -197,12 +202,13 @@ class CrawlResult:
         )
         lines = [
             f"spider: {self.spider}",
-            f"pages fetched: {self.count('downloader/response_count')} "
+            f"pages fetched: {self.count('downloader/response_count') - sum(files.values())} "
             f"({_pairs(statuses) or 'none'})",
             "articles: " + ", ".join(f"{archived.get(o, 0)} {o}" for o in _OUTCOMES),
             f"captures: {archived.get('capture_stored', 0)} stored, "
             f"{archived.get('capture_revisit', 0)} revisits (no second body); list pages "
             f"{archived.get('list_stored', 0)} stored, {archived.get('list_revisit', 0)} revisits",
+            *self._file_lines(archived),
             f"gone (404/410): {_pairs(self.with_prefix('govcrawler/gone/')) or 'none'}"
             f" ({archived.get('withdrawn', 0)} newly withdrawn, "
             f"{archived.get('still_gone', 0)} still gone, "
@@ -215,6 +221,21 @@ class CrawlResult:
             f"finished: {self.finish_reason}",
         ]
         return "\n".join(lines)
+
+    def _file_lines(self, archived: dict[str, int]) -> list[str]:
+        """The files of the archived pages: what became of them, their kinds, their text."""
+        outcomes = {k[len("file_") :]: v for k, v in archived.items() if k.startswith("file_")}
+        outcomes = {k: v for k, v in outcomes.items() if "/" not in k}
+        if not outcomes:
+            return []
+        kinds = {k[len("file_kind/") :]: v for k, v in archived.items() if "file_kind/" in k}
+        texts = {k[len("file_text/") :]: v for k, v in archived.items() if "file_text/" in k}
+        fetched = self.with_prefix("govcrawler/files/status/")
+        return [
+            f"files fetched: {sum(fetched.values())} ({_pairs(fetched)}); archived: "
+            f"{_pairs(outcomes)}; stored by kind: {_pairs(kinds) or 'none'}",
+            f"file text: {_pairs(texts) or 'none'}",
+        ]
 
     def _document_lines(self) -> list[str]:
         """What a spider of 政务公开 documents read: documents by metadata layout and by where

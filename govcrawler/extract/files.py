@@ -323,3 +323,9 @@ def file_text(data: bytes, declared_type: str | None = None, url: str | None = N
         if claimed:
             status, reason = "corrupt", f"{kind} served as {'/'.join(sorted(claimed))}"
     return FileText(kind, text, pages, status, declared, extension, disagreements, reason, library)
+
+
+def file_text_at(path: str, declared_type: str | None = None, url: str | None = None) -> FileText:
+    """`file_text` of the file at `path` (what a worker process is given: a name, not bytes)."""
+    with open(path, "rb") as handle:
+        return file_text(handle.read(), declared_type, url)

@@ -169,6 +169,28 @@ def sniff(data: bytes) -> str:
     return "unknown"
 
 
+# The MIME type of each kind of bytes (`sniff`); an image by its own magic number.
+_KIND_MEDIA: Final = {kind: media for media, kind in reversed(MEDIA_TYPES.items())} | {
+    "ole2": "application/x-ole-storage",
+    "text": "text/plain",
+    "empty": "application/octet-stream",
+    "unknown": "application/octet-stream",
+}
+_IMAGE_MEDIA: Final = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"BM", "image/bmp"),
+)
+
+
+def media_type(kind: str, head: bytes) -> str:
+    """The MIME type of bytes of `kind` (`sniff`) that begin with `head`."""
+    if kind == "image":
+        return next((m for magic, m in _IMAGE_MEDIA if head.startswith(magic)), "image/unknown")
+    return _KIND_MEDIA.get(kind, "application/octet-stream")
+
+
 def disagreements(
     kind: str, declared: str | None, extension: str | None, content_type: str | None
 ) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ class ItemPath(Generic[T]):
     clean: Callable[[T], T] | None = None
     validate: Callable[[T], str | None] | None = None  # the reason to drop it, or None
     dedupe: bool = False  # a second item of this type with the same URL in a run is dropped
+    release: Callable[[T], None] | None = None  # after its batch ended, written or not
 
 
 Paths = Mapping[type, ItemPath[Any]]

@@ -10,6 +10,7 @@ from govcrawler.items import (
     ArticlePage,
     ColumnLabel,
     DocumentPage,
+    FileFetch,
     ListPage,
     NotModified,
     PageGone,
@@ -26,6 +27,7 @@ from govcrawler.pipelines.articles import (
     invalid_article,
 )
 from govcrawler.pipelines.documents import archive_document, clean_document, invalid_document
+from govcrawler.pipelines.files import archive_file, file_url, release_file
 from govcrawler.pipelines.path import ItemPath
 
 if TYPE_CHECKING:
@@ -53,6 +55,7 @@ PATHS: tuple[ItemPath[Any], ...] = (
     ItemPath(UnreadablePage, url=lambda item: item.fetch.url, archive=archive_unreadable),
     ItemPath(ListPage, url=lambda item: item.fetch.url, archive=archive_list),
     ItemPath(ColumnLabel, url=lambda item: item.list_url, archive=archive_label),
+    ItemPath(FileFetch, url=file_url, archive=archive_file, release=release_file),
 )
 
 

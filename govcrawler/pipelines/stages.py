@@ -140,6 +140,14 @@ class ArchivePipeline(_Stage):
         if not self.pending:
             return
         batch, self.pending = self.pending, []
+        try:
+            self._write(batch)
+        finally:
+            for path, item in batch:
+                if path.release is not None:
+                    path.release(item)
+
+    def _write(self, batch: list[tuple[ItemPath[Any], Any]]) -> None:
         outcomes: list[str] = []
         try:
             with self.sessions.begin() as session:

@@ -9,6 +9,8 @@ archive (`storage`), and this one only reads.
   (`GOVCRAWLER_REVISIT_SCHEDULE`), with `If-None-Match` / `If-Modified-Since` from its last good
   response. Due articles are requested even when no list links them any more, so a page taken
   down is seen as withdrawn.
+- A known file (an image or attachment) is fetched again every `GOVCRAWLER_FILE_REVISIT_DAYS`
+  since its last fetch, conditionally; one not yet fetched (pending, failed) in the next run.
 - `full`: everything is fetched, known or not.
 - `walk_all_pages`: every page of every list is read. True for `--full`, and when the previous
   run of the same spider did not go through the whole section (it crashed, timed out or was
@@ -25,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import storage
+from storage.files import KnownFile, known_files
 from storage.frontier import KnownUrl, known_urls
 from storage.runs import needs_recovery
 
@@ -38,6 +41,8 @@ class CrawlPlan:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     full: bool = False
     recovering: bool = False
+    files: dict[str, KnownFile] = field(default_factory=dict)
+    file_revisit_days: int = 90
 
     @property
     def walk_all_pages(self) -> bool:
@@ -64,6 +69,35 @@ class CrawlPlan:
         """Validators of the URL's last good response (none in a full run)."""
         known = self.known.get(url)
         if self.full or known is None:
+            return {}
+        headers = {}
+        if known.etag:
+            headers["If-None-Match"] = known.etag
+        if known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+        return headers
+
+    def file_wanted(self, url: str) -> bool:
+        """Whether a file URL should be requested in this run."""
+        return self.full or url not in self.files or self.file_due(url)
+
+    def file_due(self, url: str) -> bool:
+        """A known file never fetched whole (pending, failed), or whose revisit is due."""
+        known = self.files[url]
+        if known.state in ("pending", "failed") or known.last_fetched_at is None:
+            return True
+        return self.now - known.last_fetched_at >= timedelta(days=self.file_revisit_days)
+
+    def due_files(self) -> list[str]:
+        """Known files due again, oldest fetch first (never-fetched ones first of all)."""
+        due = [known for url, known in self.files.items() if self.file_due(url)]
+        oldest = datetime.min.replace(tzinfo=UTC)
+        return [k.url for k in sorted(due, key=lambda k: k.last_fetched_at or oldest)]
+
+    def file_conditional_headers(self, url: str) -> dict[str, str]:
+        """Validators of the file's last stored answer (none in a full run)."""
+        known = self.files.get(url)
+        if self.full or known is None or known.state != "stored":
             return {}
         headers = {}
         if known.etag:
@@ -99,6 +133,8 @@ def load_plan(settings: Any, spider: str, now: datetime | None = None) -> CrawlP
                 now=now or datetime.now(UTC),
                 full=settings.getbool("GOVCRAWLER_FULL"),
                 recovering=needs_recovery(session, spider, os.getpid(), socket.gethostname()),
+                files=known_files(session),
+                file_revisit_days=settings.getint("GOVCRAWLER_FILE_REVISIT_DAYS", 90),
             )
     finally:
         engine.dispose()

@@ -77,7 +77,8 @@ class OpenGovernanceSpider(SiteSpider):
         yield from self.next_page(response, count, last_article_new, linked)
 
     def read_detail(self, response: TextResponse, fetch: Fetch) -> Iterator[Any]:
-        """An article page: an `ArticlePage`, or a counted `UnreadablePage`."""
+        """An article page: an `ArticlePage` and requests for its files, or a counted
+        `UnreadablePage`."""
         try:
             article = article_from_page(self.text(response), response.url)
         except ExtractionError as error:
@@ -89,6 +90,8 @@ class OpenGovernanceSpider(SiteSpider):
         self.count(f"extraction/{article.extraction_path}")
         self._count_coverage(article)
         yield ArticlePage(article, fetch)
+        images = [(image.url, "image") for image in article.images]
+        yield from self.file_requests(images + [(a.url, "attachment") for a in article.attachments])
 
     def _count_coverage(self, article: Article) -> None:
         """How many articles had each field from the page itself (for the health checks)."""

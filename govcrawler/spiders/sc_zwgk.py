@@ -180,7 +180,8 @@ class ZwgkSpider(SiteSpider):
             yield self.api_request(series, channel, page + 1, streak)
 
     def read_detail(self, response: TextResponse, fetch: Fetch) -> Iterator[Any]:
-        """A document page: a `DocumentPage`, or a counted `UnreadablePage`."""
+        """A document page: a `DocumentPage` and requests for its attachments, or a counted
+        `UnreadablePage`."""
         try:
             document = document_from_page(self.text(response), response.url)
         except ExtractionError as error:
@@ -192,6 +193,7 @@ class ZwgkSpider(SiteSpider):
         self.count(f"extraction/{document.extraction_path}")
         self._count_coverage(document)
         yield DocumentPage(document, fetch)
+        yield from self.file_requests((a.url, "attachment") for a in document.attachments)
 
     def _count_coverage(self, document: Document) -> None:
         """How many documents had each field, which layout and validity source (health)."""

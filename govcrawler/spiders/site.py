@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -42,6 +41,8 @@ from govcrawler.extract.urls import (
 )
 from govcrawler.items import Fetch, NotModified, PageGone, UnreadablePage
 from govcrawler.runs.plan import CrawlPlan, load_plan
+from govcrawler.spiders.fetch import fetch_of
+from govcrawler.spiders.files import FileRequests
 
 if TYPE_CHECKING:
     from typing import Self
@@ -59,7 +60,7 @@ GONE_STATUSES = [404, 410]
 REDIRECTS = [301, 302, 303, 307, 308]  # a detail URL that answers these was taken down
 
 
-class SiteSpider(scrapy.Spider):
+class SiteSpider(FileRequests, scrapy.Spider):
     """Base of the spiders of www.sc.gov.cn (no `name`: Scrapy does not list it)."""
 
     allowed_domains: ClassVar[list[str]] = ["www.sc.gov.cn"]
@@ -98,11 +99,15 @@ class SiteSpider(scrapy.Spider):
         yield self.request(self.start_url, self.parse, priority=LIST_PRIORITY)
 
     def due_requests(self) -> Iterator[scrapy.Request]:
-        """Known detail pages due again, linked or not."""
+        """Known detail pages and files due again, linked or not."""
         for due in self.plan.due_urls():
             if self.is_detail_url(due) and in_scope(due, self.scope):
                 self.count("incremental/revisits")
                 yield from self.detail_request(due)
+        for due in self.plan.due_files():  # under a page's folder, so in its spider's scope
+            if in_scope(due, self.scope):
+                self.count("files/revisits")
+                yield from self.file_request(due, self.plan.files[due].kind)
 
     def _load_plan(self) -> CrawlPlan:
         """This run's plan; in a distributed crawl, the one all workers of the job share
@@ -265,22 +270,3 @@ def scope(prefixes: Any) -> tuple[str, ...]:
     if not cleaned or not all(prefix.startswith("/") for prefix in cleaned):
         raise ValueError(f"the scope must be path prefixes like /10462/10758/, not {prefixes!r}")
     return cleaned
-
-
-def fetch_of(response: Response) -> Fetch:
-    """The raw response as the archive keeps it: requested and final URL, status, headers."""
-    headers = {
-        key.decode("latin-1"): b", ".join(values).decode("latin-1")
-        for key, values in response.headers.items()
-    }
-    requested = (response.request.meta.get("redirect_urls") if response.request else None) or [
-        response.url
-    ]
-    return Fetch(
-        url=requested[0],
-        final_url=response.url,
-        status=response.status,
-        fetched_at=datetime.now(UTC),
-        body=response.body,
-        headers=headers,
-    )

@@ -1,0 +1,65 @@
+"""The path of a fetched file (`FileFetch`): archived as a capture and, once per content, a
+stored body with its text (`storage.record_file`); its spooled body removed once the batch that
+wrote it has ended, stored or not."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+import storage
+from govcrawler.items import FileFetch
+from govcrawler.pipelines.path import run_of
+
+logger = logging.getLogger(__name__)
+
+
+def archive_file(session: Session, item: FileFetch) -> list[str]:
+    result = storage.record_file(session, file_record(item), run_of(session))
+    read = item.read
+    counted = [f"file_{result.outcome}"]
+    if read is not None and result.outcome == "stored":  # a new body: its kind and its text
+        counted += [f"file_kind/{read.kind}", f"file_text/{read.status}"]
+    return counted
+
+
+def file_record(item: FileFetch) -> storage.FileRecord:
+    """The archive's shape of a fetched file."""
+    spooled, read = item.spooled, item.read
+    text = None
+    if read is not None:  # an image's is "not_read"; a file not kept has none
+        body = read.text or ""
+        text = storage.FileTextRecord(body, read.status, read.pages, read.library, read.reason)
+    return storage.FileRecord(
+        url=item.url,
+        final_url=item.final_url,
+        status=item.status,
+        fetched_at=item.fetched_at,
+        headers=item.headers,
+        kind=item.role,
+        path=spooled.path if spooled is not None else None,
+        length=spooled.length if spooled is not None else 0,
+        sha256=spooled.sha256 if spooled is not None else None,
+        omitted=spooled.omitted if spooled is not None else None,
+        declared_length=spooled.declared_length if spooled is not None else None,
+        sniffed_kind=read.kind if read is not None else None,
+        media_type=read.media_type if read is not None else None,
+        text=text,
+    )
+
+
+def release_file(item: FileFetch) -> None:
+    """Remove the spooled body: the archive holds it now, or the batch failed and the file is
+    fetched again by the next run."""
+    path: Path | None = item.spooled.path if item.spooled is not None else None
+    if path is not None:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:  # the spool directory goes at the crawl's end anyway
+            logger.warning("could not remove the spooled file %s: %s", path, error)
+
+
+def file_url(item: FileFetch) -> str:
+    return item.url
