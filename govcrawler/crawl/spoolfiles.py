@@ -151,6 +151,9 @@ class Sink:
         if self.length == 0:
             self.path.unlink(missing_ok=True)
             return empty_body(self.declared)
+        if self.spool.stats is not None:  # Scrapy's downloader/response_bytes sees b"" only
+            self.spool.stats.inc_value("govcrawler/files/spooled")
+            self.spool.stats.inc_value("govcrawler/files/spooled_bytes", self.length)
         return Spooled(
             self.path, self.length, self.sha256.hexdigest(), self.head, None, self.declared
         )
