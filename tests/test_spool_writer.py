@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.test import get_crawler
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
@@ -114,6 +115,25 @@ def test_a_cancelled_body_stops_the_transport_and_removes_the_partial(tmp_path: 
     body.finished.cancel()
     assert body.transport.stopped and errors[0].check(CancelledError)  # type: ignore[union-attr]
     body.connectionLost(Failure(ResponseFailed([Failure(_DataLoss())])))  # later: ignored
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_a_disk_that_fails_is_an_ignored_request_and_leaves_no_file(tmp_path: Path) -> None:
+    body = writer(tmp_path, 10)
+
+    class Full:
+        def write(self, data: bytes) -> int:
+            raise OSError(28, "No space left on device")
+
+        def close(self) -> None:
+            pass
+
+    body.sink.file.close()
+    body.sink.file = Full()  # type: ignore[assignment]
+    errors: list[Failure] = []
+    body.finished.addErrback(errors.append)
+    body.dataReceived(b"abc")
+    assert errors[0].check(IgnoreRequest) and body.transport.stopped  # type: ignore[union-attr]
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 

@@ -80,8 +80,14 @@ class _BodyWriter(Protocol):
     def dataReceived(self, data: bytes) -> None:
         if self.finished.called:  # after a cancel, buffered data may still come
             return
-        if not self.sink.write(data):
-            assert self.transport is not None
+        assert self.transport is not None
+        try:
+            written = self.sink.write(data)
+        except OSError as exc:
+            self.transport.stopProducing()
+            self.finished.errback(self.sink.fail(exc))
+            return
+        if not written:
             self.transport.stopProducing()  # drops the connection: the rest is never read
             self.finished.callback(self.sink.drop("too_large"))
 
