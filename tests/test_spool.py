@@ -7,20 +7,19 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import ssl
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from scrapy.utils.test import get_crawler
-from twisted.internet.defer import CancelledError
-from twisted.python.failure import Failure
-from twisted.web.client import ResponseDone, ResponseFailed
-from twisted.web.http import PotentialDataLoss, _DataLoss
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
-from govcrawler.crawl.spool import _BodyWriter
-from govcrawler.crawl.spoolfiles import EMPTY_SHA256, Sink, crawl_spool, spool_bytes
 from tests.hostile_server import (
     Behaviour,
     HostileServer,
@@ -83,9 +82,16 @@ ROUTES: dict[str, Behaviour] = {
 }  # fmt: skip
 
 
-def crawl(tmp_path: Path, requests: list[list[Any]], settings: dict[str, Any]) -> dict[str, Any]:
-    with HostileServer(ROUTES.get) as server:
-        config = {"origin": server.origin, "requests": requests, "settings": settings}
+def crawl(
+    tmp_path: Path,
+    requests: list[list[Any]],
+    settings: dict[str, Any],
+    server: HostileServer | None = None,
+    scheme: str = "http",
+) -> dict[str, Any]:
+    with server or HostileServer(ROUTES.get) as server:
+        origin = server.origin.replace("http:", f"{scheme}:")
+        config = {"origin": origin, "requests": requests, "settings": settings}
         (tmp_path / "config.json").write_text(json.dumps(config))
         out = tmp_path / "out.json"
         subprocess.run(
@@ -123,6 +129,8 @@ def test_a_file_is_streamed_to_the_spool_and_the_response_body_is_empty(cases: d
     assert spooled["sha256"] == spooled["disk_sha256"] == hashlib.sha256(PDF).hexdigest()
     assert spooled["length"] == spooled["declared_length"] == len(PDF)
     assert bytes.fromhex(spooled["head"]) == PDF[:8192]
+    # a.pdf, chunked.pdf, missing.pdf (its 404 page), retried.pdf (the 503's page, then the file)
+    assert cases["stats"]["govcrawler/files/spooled"] == 5
 
 
 @pytest.mark.slow
@@ -203,108 +211,39 @@ def test_a_big_body_is_streamed_without_memory_growing_by_its_size(tmp_path: Pat
     assert result["memory"]["rss_growth"] < 24 * MiB, result["memory"]
 
 
-def test_the_private_scrapy_names_spool_uses_still_exist() -> None:
-    """spool.py reuses the pool and TLS policy of Scrapy's handler by their private names:
-    a Scrapy upgrade that renames them must fail here, not in a crawl."""
-    code = (
-        "from scrapy.utils.test import get_crawler\n"
-        "from scrapy.utils.reactor import install_reactor\n"
-        "from twisted.web.client import HTTPConnectionPool\n"
-        "from twisted.web.iweb import IPolicyForHTTPS\n"
-        "install_reactor('twisted.internet.asyncioreactor.AsyncioSelectorReactor')\n"
-        "from govcrawler.crawl.spool import SpoolingDownloadHandler\n"
-        "crawler = get_crawler(settings_dict={'TWISTED_REACTOR_ENABLED': True})\n"
-        "h = SpoolingDownloadHandler(crawler).inner\n"
-        "assert isinstance(h._pool, HTTPConnectionPool), h._pool\n"
-        "assert IPolicyForHTTPS.providedBy(h._contextFactory), h._contextFactory\n"
-    )
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
-
-
-# --- the writer alone: no reactor, no network -------------------------------------------------
-
-
-class FakeTransport:
-    stopped = False
-
-    def stopProducing(self) -> None:
-        self.stopped = True
-
-
-def writer(tmp_path: Path, declared: int | None, limit: int = 1000) -> _BodyWriter:
-    crawler = get_crawler(
-        settings_dict={"GOVCRAWLER_SPOOL_DIR": str(tmp_path), "GOVCRAWLER_FILE_MAX_BYTES": limit}
-    )
-    assert crawler.stats is not None
-    crawler.stats.open_spider()
-    body = _BodyWriter(Sink(crawl_spool(crawler), "https://www.sc.gov.cn/a.pdf", declared))
-    body.makeConnection(FakeTransport())
-    return body
-
-
-def spooled_of(body: _BodyWriter) -> Any:
-    results: list[Any] = []
-    body.finished.addCallback(results.append)
-    return results[0]
-
-
-@pytest.mark.parametrize(
-    "reason",
-    [Failure(PotentialDataLoss()), Failure(ResponseFailed([Failure(_DataLoss())]))],
-    ids=["no length, no clean end", "data loss"],
-)
-def test_a_body_that_does_not_end_cleanly_is_cut(tmp_path: Path, reason: Failure) -> None:
-    body = writer(tmp_path, None)
-    body.dataReceived(b"abc")
-    body.connectionLost(reason)
-    spooled = spooled_of(body)
-    assert (spooled.omitted, spooled.path, spooled.length, spooled.head) == ("cut", None, 3, b"abc")
-    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
-
-
-def test_a_clean_end_short_of_the_declared_length_is_cut(tmp_path: Path) -> None:
-    body = writer(tmp_path, 10)
-    body.dataReceived(b"abc")
-    body.connectionLost(Failure(ResponseDone()))
-    assert spooled_of(body).omitted == "cut"
-
-
-def test_passing_the_limit_stops_the_transport_and_removes_the_partial(tmp_path: Path) -> None:
-    body = writer(tmp_path, None, limit=5)
-    body.dataReceived(b"abc")
-    body.dataReceived(b"def")
-    body.dataReceived(b"ghi")  # after the abort: ignored
-    spooled = spooled_of(body)
-    assert body.transport.stopped  # type: ignore[union-attr]
-    assert (spooled.omitted, spooled.length, spooled.path) == ("too_large", 6, None)
-    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
-
-
-def test_a_whole_body_is_kept_with_its_digest(tmp_path: Path) -> None:
-    body = writer(tmp_path, 6)
-    body.dataReceived(b"abc")
-    body.dataReceived(b"def")
-    body.connectionLost(Failure(ResponseDone()))
-    spooled = spooled_of(body)
-    assert spooled.path.read_bytes() == b"abcdef" and spooled.omitted is None
-    assert spooled.sha256 == hashlib.sha256(b"abcdef").hexdigest() and spooled.length == 6
-
-
-def test_a_cancelled_body_stops_the_transport_and_removes_the_partial(tmp_path: Path) -> None:
-    body = writer(tmp_path, 10)
-    body.dataReceived(b"abc")
-    errors: list[Failure] = []
-    body.finished.addErrback(errors.append)
-    body.finished.cancel()
-    assert body.transport.stopped and errors[0].check(CancelledError)  # type: ignore[union-attr]
-    body.connectionLost(Failure(ResponseFailed([Failure(_DataLoss())])))  # later: ignored
-    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
-
-
-def test_an_empty_body_keeps_no_file_but_has_the_empty_digest(tmp_path: Path) -> None:
-    crawler = get_crawler(settings_dict={"GOVCRAWLER_SPOOL_DIR": str(tmp_path)})
-    spooled = spool_bytes(crawl_spool(crawler), "https://www.sc.gov.cn/e.pdf", b"")
-    assert (spooled.path, spooled.sha256, spooled.length, spooled.omitted) == (
-        None, EMPTY_SHA256, 0, None
+def self_signed(directory: Path) -> ssl.SSLContext:
+    """A server context with a throwaway certificate (Scrapy's default TLS policy checks none)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(1)
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
     )  # fmt: skip
-    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    return context
+
+
+@pytest.mark.slow
+def test_a_file_over_https_is_streamed_with_scrapys_tls_policy(tmp_path: Path) -> None:
+    server = HostileServer(ROUTES.get)
+    listening = server._server.socket
+    server._server.socket = self_signed(tmp_path).wrap_socket(listening, server_side=True)
+    requests: list[list[Any]] = [["/page.html", None], ["/a.pdf", "attachment"]]
+    requests.append(["/chunked.pdf", "image"])
+    result = crawl(tmp_path, requests, {}, server=server, scheme="https")
+    by_path = {entry["path"]: entry for entry in result["results"]}
+    assert by_path["page.html"]["body_length"] > 0
+    assert by_path["a.pdf"]["spooled"]["disk_sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert by_path["chunked.pdf"]["spooled"]["sha256"] == streamed_sha256(1)

@@ -80,8 +80,14 @@ class _BodyWriter(Protocol):
     def dataReceived(self, data: bytes) -> None:
         if self.finished.called:  # after a cancel, buffered data may still come
             return
-        if not self.sink.write(data):
-            assert self.transport is not None
+        assert self.transport is not None
+        try:
+            written = self.sink.write(data)
+        except OSError as exc:
+            self.transport.stopProducing()
+            self.finished.errback(self.sink.fail(exc))
+            return
+        if not written:
             self.transport.stopProducing()  # drops the connection: the rest is never read
             self.finished.callback(self.sink.drop("too_large"))
 
@@ -124,6 +130,7 @@ class SpoolingDownloadHandler(BaseDownloadHandler):
         if not is_file_request(request):
             return await self.inner.download_request(request)
         if request.meta.get("proxy"):  # Scrapy's proxy agents are private: buffered, then spooled
+            request.headers[b"Accept-Encoding"] = b"identity"
             response = await self.inner.download_request(request)
             request.meta[SPOOLED_META] = spool_bytes(self.spool, request.url, response.body)
             return response.replace(body=b"")
@@ -151,6 +158,9 @@ class SpoolingDownloadHandler(BaseDownloadHandler):
         timer = reactor.callLater(timeout, lambda: current[0].cancel())
         try:
             txresponse = await maybe_deferred_to_future(current[0])
+            if not timer.active():  # time ran out as the headers came: nothing would stop the body
+                txresponse.deliverBody(_Refuse())
+                raise CancelledError
             request.meta["download_latency"] = monotonic() - start
             return await self._response(request, url, txresponse, current)
         except Exception as exc:

@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -78,12 +79,16 @@ class Spool:
         self.max_bytes = crawler.settings.getint("GOVCRAWLER_FILE_MAX_BYTES", DEFAULT_MAX_BYTES)
         self.stats = crawler.stats
         self.directory: Path | None = None
+        self.lock = threading.Lock()  # replay opens files from several threads
 
     def open(self) -> tuple[Path, BinaryIO]:
         """A new spool file; IgnoreRequest (not an OSError: no retry) if the disk refuses."""
         try:
-            if self.directory is None:
-                self.directory = Path(tempfile.mkdtemp(prefix="govcrawler-spool-", dir=self.parent))
+            with self.lock:
+                if self.directory is None:
+                    self.directory = Path(
+                        tempfile.mkdtemp(prefix="govcrawler-spool-", dir=self.parent)
+                    )
             fd, name = tempfile.mkstemp(dir=self.directory, suffix=".part")
         except OSError as exc:
             self.count("spool_error", "cannot write to the spool directory: %s", exc)
@@ -91,9 +96,10 @@ class Spool:
         return Path(name), os.fdopen(fd, "wb")
 
     def remove(self) -> None:
-        if self.directory is not None:
-            shutil.rmtree(self.directory, ignore_errors=True)
-            self.directory = None
+        with self.lock:
+            if self.directory is not None:
+                shutil.rmtree(self.directory, ignore_errors=True)
+                self.directory = None
 
     def count(self, reason: str, message: str, *args: Any) -> None:
         logger.warning(message, *args)
@@ -151,9 +157,19 @@ class Sink:
         if self.length == 0:
             self.path.unlink(missing_ok=True)
             return empty_body(self.declared)
+        if self.spool.stats is not None:  # Scrapy's downloader/response_bytes sees b"" only
+            self.spool.stats.inc_value("govcrawler/files/spooled")
+            self.spool.stats.inc_value("govcrawler/files/spooled_bytes", self.length)
         return Spooled(
             self.path, self.length, self.sha256.hexdigest(), self.head, None, self.declared
         )
+
+    def fail(self, exc: OSError) -> IgnoreRequest:
+        """The disk failed us (full, say): no file, and an error that is not retried."""
+        self.file.close()
+        self.path.unlink(missing_ok=True)
+        self.spool.count("spool_error", "cannot spool %s: %s", self.url, exc)
+        return IgnoreRequest(f"spool: {exc}")
 
     def drop(self, omitted: str) -> Spooled:
         self.file.close()
@@ -195,7 +211,10 @@ def spool_saved(spool: Spool, url: str, path: Path, headers: dict[str, str]) -> 
     if declared > spool.max_bytes:
         return spool.too_large(url, declared)
     sink = Sink(spool, url, declared)
-    with path.open("rb") as saved:
-        while sink.length < declared and (chunk := saved.read(CHUNK_BYTES)):
-            sink.write(chunk[: declared - sink.length])
+    try:
+        with path.open("rb") as saved:
+            while sink.length < declared and (chunk := saved.read(CHUNK_BYTES)):
+                sink.write(chunk[: declared - sink.length])
+    except OSError as exc:
+        raise sink.fail(exc) from exc
     return sink.keep()
