@@ -1,4 +1,5 @@
-"""Reading the archive for people: one article, its versions, counts, rows to export.
+"""Reading the archive for people: one article, its versions, rows to export (the counts:
+`storage.stats`, re-exported here).
 
 Functions take a `Session` first and never commit (nor write). Lookups take canonical URLs:
 canonicalising what a user typed is the caller's job (`govcrawler.extract.urls`).
@@ -11,23 +12,22 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import JSON, Date, bindparam, func, select, text
+from sqlalchemy import JSON, Date, bindparam, select, text
 from sqlalchemy.orm import Session, aliased
 
-from storage.captures import capture_body
 from storage.models import (
     Article,
     ArticleAlias,
     ArticleVersion,
-    Capture,
     NearDuplicate,
     SiteColumn,
 )
-from storage.urls import sqlite_file
+
+# The counts live in `storage.stats`; `read.archive_stats` is where callers have found them.
+from storage.stats import ArchiveStats as ArchiveStats
+from storage.stats import archive_stats as archive_stats
 
 # The current version's lists that `articles` (a flat view) leaves out.
 CONTENT_LISTS = ("captions", "images", "attachments")
@@ -90,43 +90,6 @@ class VersionDiff:
     older: ArticleVersion
     newer: ArticleVersion
     lines: list[str]
-
-
-@dataclass(frozen=True)
-class ArchiveStats:
-    """What the archive holds, in counts and bytes."""
-
-    articles: int
-    versions: int
-    articles_with_versions: int  # articles with more than one version
-    aliases: int
-    near_duplicates: int
-    withdrawn: int
-    captures: int
-    stored_bodies: int
-    revisits: int
-    raw_bytes: int  # the bytes of every capture as fetched
-    stored_bytes: int  # the compressed bodies actually stored
-    per_column: list[tuple[str | None, str | None, int]]
-    per_year: list[tuple[int | None, int]]
-    file_bytes: int | None  # the SQLite file (None for other databases)
-    schema_revision: str | None
-    first_fetch: datetime | None
-    last_fetch: datetime | None
-
-    @property
-    def stored_ratio(self) -> float | None:
-        """Stored bytes over raw bytes (revisits and compression together)."""
-        return self.stored_bytes / self.raw_bytes if self.raw_bytes else None
-
-
-@dataclass(frozen=True)
-class CaptureExport:
-    """A capture with its raw bytes; a revisit also carries the capture that stored them."""
-
-    capture: Capture
-    body: bytes
-    original: Capture | None
 
 
 def find_article(session: Session, key: int | str) -> Article | None:
@@ -331,83 +294,3 @@ def article_columns(session: Session) -> list[str]:
     """The columns `article_rows` yields, in order (also when there are no rows)."""
     columns = session.execute(text("SELECT * FROM articles LIMIT 0")).keys()
     return [*columns, *CONTENT_LISTS, *DOCUMENT_EXPORT]
-
-
-def capture_exports(session: Session, since: datetime | None = None) -> Iterator[CaptureExport]:
-    """Every capture fetched at or after `since`, oldest first, with its raw bytes."""
-    query = select(Capture).order_by(Capture.fetched_at, Capture.id)
-    if since is not None:
-        query = query.where(Capture.fetched_at >= since)
-    for capture in session.scalars(query.execution_options(yield_per=100)):
-        original = session.get(Capture, capture.revisit_of) if capture.revisit_of else None
-        yield CaptureExport(capture, capture_body(session, capture), original)
-
-
-def archive_stats(session: Session) -> ArchiveStats:
-    """Counts of articles, versions, links and captures; where and since when."""
-    captures = session.execute(
-        select(
-            func.count(Capture.id),
-            func.count(Capture.revisit_of),
-            func.coalesce(func.sum(Capture.body_length), 0),
-            func.coalesce(func.sum(func.length(Capture.body)), 0),
-        )
-    ).one()
-    return ArchiveStats(
-        articles=_count(session, Article),
-        versions=_count(session, ArticleVersion),
-        articles_with_versions=session.scalar(
-            select(func.count(ArticleVersion.article_id.distinct())).where(
-                ArticleVersion.version_no > 1
-            )
-        )
-        or 0,
-        aliases=_count(session, ArticleAlias),
-        near_duplicates=_count(session, NearDuplicate),
-        withdrawn=_count(session, Article, Article.withdrawn_at.is_not(None)),
-        captures=captures[0],
-        stored_bodies=captures[0] - captures[1],
-        revisits=captures[1],
-        raw_bytes=captures[2],
-        stored_bytes=captures[3],
-        per_column=[
-            (column_id, name, n)
-            for column_id, name, n in session.execute(
-                text(
-                    "SELECT column_id, column_name, COUNT(*) FROM articles "
-                    "GROUP BY column_id, column_name ORDER BY COUNT(*) DESC, column_id"
-                )
-            )
-        ],
-        per_year=[
-            (year, n)
-            for year, n in session.execute(
-                text("SELECT year, COUNT(*) FROM articles GROUP BY year ORDER BY year")
-            )
-        ],
-        file_bytes=_file_bytes(session),
-        schema_revision=MigrationContext.configure(session.connection()).get_current_revision(),
-        first_fetch=_extreme(session, True, Capture.fetched_at, Article.first_seen_at),
-        last_fetch=_extreme(session, False, Capture.fetched_at, Article.last_seen_at),
-    )
-
-
-def _count(session: Session, source: Any, *where: Any) -> int:
-    return session.scalar(select(func.count()).select_from(source).where(*where)) or 0
-
-
-def _extreme(session: Session, earliest: bool, *columns: Any) -> datetime | None:
-    """The earliest (or latest) time in several columns of different tables, None if empty."""
-    pick = func.min if earliest else func.max
-    found = [value for c in columns if (value := session.scalar(select(pick(c)))) is not None]
-    if not found:
-        return None
-    return min(found) if earliest else max(found)
-
-
-def _file_bytes(session: Session) -> int | None:
-    """The size of the SQLite file with its write-ahead log (None for other databases)."""
-    path = sqlite_file(session.connection().engine.url)
-    if path is None:
-        return None
-    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.is_file())

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -150,12 +151,33 @@ def edited(
 # search
 
 
+def pages_by_text(archive: Path, hits: list[dict[str, Any]], word: str) -> set[str]:
+    """The pages of `hits` found by their own text; each found by a file's text instead is
+    checked to be a page without the word whose file has it."""
+    found = {hit["url"] for hit in hits if hit["matched_file"] is None}
+    for hit in hits:
+        if hit["matched_file"] is not None:
+            assert hit["url"] not in found
+            assert word.lower() in file_text_of(archive, hit["matched_file"]["url"]).lower()
+    return found
+
+
+def file_text_of(archive: Path, url: str) -> str:
+    """The text the archive read from the file at `url`."""
+    with sqlite3.connect(archive) as db:
+        query = (
+            "SELECT b.text FROM site_file AS f JOIN file_blob AS b ON b.id = f.current_blob_id"
+            " WHERE f.url = ?"
+        )
+        return db.execute(query, (url,)).fetchone()[0]
+
+
 @pytest.mark.parametrize("word", ["panda", "flood", "investment"])
 def test_search_finds_exactly_the_articles_with_the_word(archive: Path, word: str) -> None:
     expected = containing(word)
     assert expected, f"no fixture article has {word!r}"
     hits = json.loads(ok(cli(archive, "search", word, "--json", "--limit", "100")))
-    assert {hit["url"] for hit in hits} == expected
+    assert pages_by_text(archive, hits, word) == expected
     snippets = [hit["snippet"].lower() for hit in hits]
     assert all(f"[{word}]" in snippet for snippet in snippets if word in snippet)
     text = ok(cli(archive, "search", word))
@@ -178,21 +200,21 @@ def test_search_finds_chinese_words_of_any_length(archive: Path, word: str) -> N
     expected = with_text(word)
     assert expected, f"no fixture article has {word!r}"
     hits = json.loads(ok(cli(archive, "search", word, "--json", "--limit", "100")))
-    assert {hit["url"] for hit in hits} == expected
+    assert pages_by_text(archive, hits, word) == expected
     assert all(f"[{word}]" in hit["snippet"] for hit in hits)
 
 
 def test_search_phrase_and_prefix(archive: Path) -> None:
     phrase = "Report on the Work of the Government"
     hits = json.loads(ok(cli(archive, "search", f'"{phrase}"', "--json", "--limit", "100")))
-    assert {hit["url"] for hit in hits} == {
+    assert pages_by_text(archive, hits, phrase) == {
         p.url
         for p in ARTICLES
         if phrase.lower() in (p.expected["title"] + "\n" + "\n".join(p.expected["body"])).lower()
     }
     prefix = json.loads(ok(cli(archive, "search", "invest*", "--json", "--limit", "100")))
     words = re.compile(r"(?<!\w)invest\w*", re.IGNORECASE)
-    assert {hit["url"] for hit in prefix} == {
+    assert pages_by_text(archive, prefix, "invest") == {
         p.url
         for p in ARTICLES
         if words.search(p.expected["title"] + "\n" + "\n".join(p.expected["body"]))
@@ -351,10 +373,15 @@ def test_export_warc_passes_warcio_check(archive: Path, tmp_path: Path) -> None:
     ok(result)
     records = warc_index(target)
     kinds = [record["warc-type"] for record in records]
-    stored, revisits = query(archive, "SELECT COUNT(body), COUNT(revisit_of) FROM capture")[0]
+    stored, omitted, revisits = query(
+        archive,
+        "SELECT COUNT(*) - COUNT(revisit_of) - COUNT(omitted), COUNT(omitted), COUNT(revisit_of)"
+        " FROM capture",
+    )[0]
     assert kinds[0] == "warcinfo"
     assert kinds.count("response") == stored and kinds.count("revisit") == revisits == 0
-    assert len(records) == 1 + stored
+    assert kinds.count("metadata") == omitted > 0  # a file too large to keep: described
+    assert len(records) == 1 + stored + omitted
     fetched = {
         (url, datetime.fromisoformat(at).replace(tzinfo=UTC))
         for url, at in query(archive, "SELECT final_url, fetched_at FROM capture")
@@ -466,6 +493,10 @@ def test_stats_counts_equal_what_sqlite_says(archive: Path) -> None:
     assert stats["revisits"] == one("SELECT COUNT(revisit_of) FROM capture")
     assert stats["raw_bytes"] == one("SELECT SUM(body_length) FROM capture")
     assert stats["stored_bytes"] == one("SELECT SUM(LENGTH(body)) FROM capture")
+    assert stats["files"] == one("SELECT COUNT(*) FROM site_file") > 0
+    assert stats["stored_files"] == one("SELECT COUNT(*) FROM file_blob") > 0
+    assert stats["file_raw_bytes"] == one("SELECT SUM(length) FROM file_blob")
+    assert stats["file_stored_bytes"] == one("SELECT SUM(LENGTH(data)) FROM file_chunk")
     assert stats["schema_revision"] == one("SELECT version_num FROM alembic_version")
     assert stats["schema_revision"] == storage.head_revision()
     assert stats["first_fetch"][:19] == one("SELECT MIN(fetched_at) FROM capture")[:19].replace(

@@ -238,10 +238,11 @@ def test_a_directory_that_cannot_be_used_is_one_line(
         assert_one_line_error(cli(files_archive.path, "export", "--format", "files", str(locked)))
 
 
-def test_links_of_files_not_fetched_are_indexed_with_no_file(
+def test_links_of_files_without_a_body_are_indexed_with_no_file(
     crawled_archive: Path, tmp_path: Path
 ) -> None:
-    """The crawl's pages link files; those it did not fetch are lines without a file."""
+    """The crawl's pages link files; those with no body kept are lines without a file: a
+    fetch time for those asked for (gone, too large), none for those never requested."""
     unfetched = query(
         crawled_archive,
         "SELECT COUNT(*) FROM file_link AS l JOIN site_file AS f ON f.id = l.file_id"
@@ -251,5 +252,8 @@ def test_links_of_files_not_fetched_are_indexed_with_no_file(
     ok(cli(crawled_archive, "export", "--format", "files", str(target)))
     lines = [line for line in index_of(target) if line["sha256"] is None]
     assert len(lines) == unfetched
-    assert all(line["file"] is None and line["fetched_at"] is None for line in lines)
-    assert {line["state"] for line in lines} <= {"pending", "offsite", "gone", "too_large", "cut"}
+    assert all(line["file"] is None for line in lines)
+    asked = {"gone", "too_large", "cut", "failed"}
+    assert {line["state"] for line in lines} <= asked | {"pending", "offsite"}
+    assert {line["state"] for line in lines} & asked  # the fixture site's 404 and 200 MB files
+    assert all((line["fetched_at"] is not None) == (line["state"] in asked) for line in lines)

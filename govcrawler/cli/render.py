@@ -79,6 +79,8 @@ def stats_text(counts: read.ArchiveStats, where: str) -> str:
         f"captures: {counts.captures} ({counts.stored_bodies} stored bodies,"
         f" {counts.revisits} revisits)",
         f"bytes: {counts.raw_bytes:,} raw, {counts.stored_bytes:,} stored compressed{ratio}",
+        f"files: {counts.files} linked, {counts.stored_files} bodies stored"
+        f" ({counts.file_raw_bytes:,} bytes raw, {counts.file_stored_bytes:,} stored compressed)",
         f"fetched: {when(counts.first_fetch)} to {when(counts.last_fetch)}",
         "per column:",
         *(f"  {n:>5}  {c or '-'}  {name or ''}" for c, name, n in counts.per_column),

@@ -5,11 +5,11 @@ wrote it has ended, stored or not."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 import storage
+from govcrawler.crawl.spool import discard
 from govcrawler.items import FileFetch
 from govcrawler.pipelines.path import run_of
 
@@ -53,12 +53,10 @@ def file_record(item: FileFetch) -> storage.FileRecord:
 def release_file(item: FileFetch) -> None:
     """Remove the spooled body: the archive holds it now, or the batch failed and the file is
     fetched again by the next run."""
-    path: Path | None = item.spooled.path if item.spooled is not None else None
-    if path is not None:
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as error:  # the spool directory goes at the crawl's end anyway
-            logger.warning("could not remove the spooled file %s: %s", path, error)
+    try:
+        discard(item.spooled)
+    except OSError as error:  # the spool directory goes at the crawl's end anyway
+        logger.warning("could not remove the spooled body of %s: %s", item.url, error)
 
 
 def file_url(item: FileFetch) -> str:
