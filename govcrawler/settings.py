@@ -139,6 +139,9 @@ DOWNLOADER_MIDDLEWARES = {
     # nearest the engine: it sees the start page's final answer, after retries and redirects
     "govcrawler.crawl.startpage.StartPageMiddleware": 30,
     "govcrawler.crawl.siteonly.SiteOnlyMiddleware": 40,
+    # Scrapy's, but every request waiting for robots.txt is checked (govcrawler/crawl/robots.py)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "govcrawler.crawl.robots.RobotsTxtMiddleware": 100,
     # Responses pass from high to low numbers: block statuses are caught before Cookies (700),
     # challenge pages after HttpCompression (590) and before MetaRefresh (580), Retry-After
     # before Retry (550) retries on its own (see govcrawler/crawl/politeness.py).

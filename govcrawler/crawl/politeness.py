@@ -27,7 +27,7 @@ also recorded as such (`govcrawler.crawl.startpage`): no later middleware sees i
 Order (`DOWNLOADER_MIDDLEWARES`): a response passes from the highest number to the lowest:
 850 DownloaderStats, 750 HttpProxy, **720 BlockStatus**, 700 Cookies, 600 Redirect,
 590 HttpCompression, **585 ChallengePage**, 580 MetaRefresh, **560 Pacing**, 550 Retry,
-100 RobotsTxt, 40 SiteOnly.
+**100 RobotsTxt** (Scrapy's, each waiter checked: govcrawler/crawl/robots.py), 40 SiteOnly.
 
 - BlockStatus needs only status and headers, so it comes before Cookies: a block answer's
   `Set-Cookie` never reaches the cookie jar (nor its public-suffix lookup).
