@@ -2,7 +2,8 @@
 a subprocess by tests/test_spool.py (its own reactor, and a fresh process for memory peaks):
 `python -m tests.spool_crawl CONFIG.json OUT.json`.
 
-CONFIG: {"origin", "requests": [[path, kind or null, {meta}?]], "settings": {...}}. OUT: one
+CONFIG: {"origin", "site"?, "requests": [[path, kind or null, {meta}?]], "settings": {...}}
+("site": the URLs requested, when `GOVCRAWLER_GATEWAY` sends them to the origin). OUT: one
 entry per response (its Spooled, and the spooled file's digest read back while it still
 exists), the failures (path: exception name), the stats, and the memory growth over the crawl
 (peak RSS and tracemalloc's peak).
@@ -52,7 +53,7 @@ class FileSpider(Spider):
         meta = {"handle_httpstatus_all": True, "dont_redirect": True, **(meta or {})}
         if kind:
             meta[FILE_META] = kind
-        url = self.config["origin"] + path
+        url = self.config.get("site", self.config["origin"]) + path  # "site": via a gateway
         return Request(url, meta=meta, dont_filter=True, errback=self.failed, **kw)
 
     def failed(self, failure: Failure) -> None:

@@ -88,10 +88,18 @@ def crawl(
     settings: dict[str, Any],
     server: HostileServer | None = None,
     scheme: str = "http",
+    site: str | None = None,
 ) -> dict[str, Any]:
     with server or HostileServer(ROUTES.get) as server:
         origin = server.origin.replace("http:", f"{scheme}:")
         config = {"origin": origin, "requests": requests, "settings": settings}
+        if site is not None:  # the site's URLs, sent to the server through the gateway
+            config |= {"site": site}
+            config["settings"] = {
+                **settings,
+                "GOVCRAWLER_GATEWAY": origin,
+                "ADDONS": {"govcrawler.crawl.gateway.GatewayAddon": 0},
+            }
         (tmp_path / "config.json").write_text(json.dumps(config))
         out = tmp_path / "out.json"
         subprocess.run(
@@ -198,6 +206,15 @@ def test_a_timeout_is_an_error_retried_as_scrapys(cases: dict) -> None:
 @pytest.mark.slow
 def test_the_spool_directory_is_removed_when_the_crawl_closes(cases: dict) -> None:
     assert list(cases["spool_dir"].iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_file_through_the_gateway_is_streamed_too(tmp_path: Path) -> None:
+    requests = [["/page.html", None], ["/a.pdf", "attachment"]]
+    result = crawl(tmp_path, requests, {}, site="https://www.sc.gov.cn")
+    (entry,) = [e for e in result["results"] if e["path"] == "a.pdf"]
+    assert entry["body_length"] == 0 and entry["spooled"]["omitted"] is None
+    assert entry["spooled"]["disk_sha256"] == hashlib.sha256(PDF).hexdigest()
 
 
 @pytest.mark.slow

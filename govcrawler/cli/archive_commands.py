@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+import storage
 from govcrawler.cli.common import (
     archive_session,
     database_option,
@@ -204,9 +205,11 @@ def show(article: str, versions: bool, diff: bool, as_json: bool, database: str)
         metadata = read.document_fields(session, found)
         history = read.article_versions(session, found.id) if versions else []
         changes = read.version_diff(session, found.id) if diff else None
+        files = storage.page_files(session, found.id)
     if as_json:
         output = dataclasses.asdict(detail)
         output["document"] = metadata
+        output["files"] = [dataclasses.asdict(file) for file in files]
         if numbered[1:]:
             output["also_numbered"] = [other.id for other in numbered[1:]]
         if versions:
@@ -215,7 +218,7 @@ def show(article: str, versions: bool, diff: bool, as_json: bool, database: str)
             output["diff"] = changes.lines if changes else None
         echo_json(output)
         return
-    echo_article(detail)
+    echo_article(detail, files)
     echo_document(metadata or {})
     if numbered[1:]:
         others = ", ".join(str(other.id) for other in numbered[1:])

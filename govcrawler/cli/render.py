@@ -31,8 +31,9 @@ def version_summary(v: storage.ArticleVersion) -> dict[str, Any]:
     return {name: getattr(v, name) for name in fields}
 
 
-def echo_article(detail: read.ArticleDetail) -> None:
-    """The header of `show`: what the article is, where it lives, what it links to."""
+def echo_article(detail: read.ArticleDetail, files: list[storage.PageFile]) -> None:
+    """The header of `show`: what the article is, where it lives, what it links to (its
+    images and attachments with what the archive holds of each)."""
     day = detail.published_on.isoformat() if detail.published_on else "(no date)"
     click.echo(click.style(detail.title, bold=True))
     click.echo(f"id {detail.id} · {day} · {detail.column_name or '-'} ({detail.column_id})")
@@ -50,10 +51,28 @@ def echo_article(detail: read.ArticleDetail) -> None:
             click.echo(f"{label}: {link.id} {link.url} (distance {link.distance}) {link.title}")
     for caption in detail.captions:
         click.echo(f"caption: {caption}")
-    for image in detail.images:
-        click.echo(f"image: {image.get('url')}  {image.get('caption') or ''}".rstrip())
-    for attachment in detail.attachments:
-        click.echo(f"attachment: {attachment.get('url')}  {attachment.get('text') or ''}".rstrip())
+    for file in files:
+        click.echo(f"{file.role}: {file.url}  {file.name or ''}".rstrip())
+        click.echo(f"  {file_state(file)}")
+
+
+def file_state(file: storage.PageFile) -> str:
+    """What the archive holds of a linked file, in a few words."""
+    if file.sha256 is None:
+        return {
+            "pending": "not fetched yet",
+            "offsite": "off the site: not fetched",
+            "gone": f"gone (HTTP {file.status}), nothing stored",
+            "too_large": f"too large to keep ({file.length or 0:,} bytes declared)",
+        }.get(file.state, f"{file.state} (HTTP {file.status}), nothing stored")
+    text = f"text {file.text_length or 0:,} characters"
+    if file.text_status != "ok":
+        text = "text not read" if file.text_status in (None, "not_read") else "no text"
+        text += f" ({file.text_status})" if file.text_status else ""
+    where = "" if file.state == "stored" else f", now {file.state} (HTTP {file.status})"
+    return (
+        f"{file.media_type}, {file.length or 0:,} bytes, sha256 {file.sha256[:12]}…, {text}{where}"
+    )
 
 
 def echo_diff(changes: read.VersionDiff | None) -> None:

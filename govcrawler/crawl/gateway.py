@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import NotConfigured
 
+from govcrawler.crawl.spool import SPOOLED_META, SpoolingDownloadHandler
 from govcrawler.exceptions import BadSetting
 
 if TYPE_CHECKING:
@@ -63,11 +63,13 @@ class GatewayDownloadHandler(BaseDownloadHandler):
         self.origin = crawler.settings.get("GOVCRAWLER_GATEWAY")
         if not self.origin:
             raise NotConfigured("GOVCRAWLER_GATEWAY is not set")
-        self.inner = HTTP11DownloadHandler(crawler)
+        self.inner = SpoolingDownloadHandler(crawler)  # files streamed to disk, as without it
 
     async def download_request(self, request: Request) -> Response:
         forwarded = request.replace(url=gateway_url(request.url, self.origin))
         response = await self.inner.download_request(forwarded)
+        if SPOOLED_META in forwarded.meta:  # `replace` copied the meta: the body is on the copy
+            request.meta[SPOOLED_META] = forwarded.meta[SPOOLED_META]
         return response.replace(url=request.url, request=request)
 
     async def close(self) -> None:

@@ -66,6 +66,9 @@ class FileTextPipeline:
         if item.role == "image" or kind == "image":
             return replace(item, read=FileRead(kind, media_type(kind, head)))
         found = await self._read(item, str(item.spooled.path), head)
+        if found.disagreements:  # the site's Content-Type or extension names another kind
+            self.stats.inc_value("govcrawler/files/mislabelled")
+            logger.info("%s: %s", item.url, "; ".join(found.disagreements))
         return replace(item, read=file_read(found, head))
 
     async def _read(self, item: FileFetch, path: str, head: bytes) -> FileText:
