@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import select
@@ -25,9 +26,8 @@ from sqlalchemy.orm import Session
 
 import storage
 from storage.models import Capture
-from tests.conftest import ROOT, ReplayCrawl, sqlite_url
+from tests.conftest import ROOT, SITE_COPY, ReplayCrawl, sqlite_url
 from tests.test_cli_archive import WARCIO, cli, ok, query
-from tests.test_export_files import HOST, add_files
 
 pytestmark = pytest.mark.slow
 PYWB_VENV = Path(os.environ.get("GOVCRAWLER_PYWB_VENV", ROOT / ".venv-pywb"))
@@ -133,16 +133,12 @@ def exported(
     replay_crawl: ReplayCrawl, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, list[str]]:
     """A copy of the shared replay crawl's archive, exported as a WARC next to it, and the URLs
-    to replay: a page, its image, its PDF. Until the crawl fetches files they are recorded
-    into the copy through storage.record_file, as the pipeline does."""
+    to replay: a page, its image, its PDF, as the crawl fetched them."""
     base = tmp_path_factory.mktemp("pywb")
     archive = replay_crawl.copy(base / "archive.sqlite3")
     found = query(archive, WITH_FILES)
-    if found:
-        urls = list(found[0])
-    else:
-        data = add_files(archive, base / "spool")
-        urls = [data.pages[0][1], HOST + "photo.png", HOST + "report.pdf"]
+    assert found, "no page of the crawl has a stored image and a stored PDF"
+    urls = list(found[0])
     ok(cli(archive, "export", "--format", "warc", "-o", str(base / "archive.warc.gz")))
     return archive, urls
 
@@ -167,3 +163,6 @@ def test_pywb_replays_a_page_its_image_and_its_pdf_byte_for_byte(
                 status, served = replayed(base, url, fetched_at)
                 assert status == 200, (url, fetched_at)
                 assert served == body, (url, fetched_at)
+        for url in urls[1:]:  # the image and the PDF: the saved site's very bytes
+            saved = SITE_COPY / unquote(url.removeprefix("https://"))
+            assert replayed(base, url, archived(archive, url)[0][0])[1] == saved.read_bytes()
