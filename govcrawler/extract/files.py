@@ -35,7 +35,7 @@ bytes with NULs between them (with the NULs removed, 4 of glyphs.pdf's 10 lines 
 its codes past 255), pdfminer.six nothing. pypdfium2 is the only one that reads every fixture
 exactly, in the order written, and the fastest (×1.9-36): it is the one used. PDFium is C: it is
 not thread-safe (calls here hold a lock), and a crash in it would end the process, so the crawl
-should run extraction in a worker process, off its thread (issue 14).
+runs extraction in a worker process, off its thread (`govcrawler.pipelines.filetext`).
 
 DOCX: the stdlib zipfile + lxml reading `word/document.xml` in document order (paragraphs; a
 table row is one line, cells separated by tabs): 0.24-0.38 ms for annex.docx against 7.6-9.4 ms
