@@ -502,3 +502,28 @@ def test_a_run_without_a_recorded_start_page_is_not_judged_on_it() -> None:
     assert check_run(run(), [], DEFAULT) == []
     empty = run(columns={}, container=0, generic=0, articles=0, coverage={})
     assert check_run(empty, [], DEFAULT) == []
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def with_files(fetched: int, cut: int = 0, timeouts: int = 0) -> dict[str, Any]:
+    stats = run() | {"govcrawler/files/status/200": fetched}
+    if cut:
+        stats["govcrawler/files/cut"] = cut
+    if timeouts:
+        stats["govcrawler/files/timeout"] = timeouts
+    return stats
+
+
+def test_files_arriving_whole_are_fine() -> None:
+    assert checks(with_files(40, cut=2)) == []
+
+
+def test_files_cut_or_timed_out_beyond_the_limit_are_a_problem() -> None:
+    problem = only(with_files(40, cut=6, timeouts=5))  # 11 of 45 asked for
+    assert problem.check == "file_losses" and "11 of 45 downloads" in problem.message
+
+
+def test_file_losses_at_the_limit_pass() -> None:
+    assert checks(with_files(45, cut=5, timeouts=5)) == []  # 10 of 50: 20 %, the limit

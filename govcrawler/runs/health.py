@@ -68,6 +68,7 @@ def check_run(stats: Stats, previous: Sequence[Stats], thresholds: Thresholds) -
         *field_coverage(stats, previous, thresholds),
         *document_checks(stats, previous, thresholds),
         *_error_rate(stats, thresholds),
+        *_file_losses(stats, thresholds),
     ]
 
 
@@ -191,5 +192,22 @@ def _error_rate(stats: Stats, thresholds: Thresholds) -> Iterator[Problem]:
         f"errors: {errors} of {pages} pages ({pct(errors / pages)}) failed after retries "
         f"({server} server errors 5xx, {failed} download errors; "
         f"limit {pct(thresholds.max_error_rate)}): the site is down or struggling",
+        blocked=False,
+    )
+
+
+def _file_losses(stats: Stats, thresholds: Thresholds) -> Iterator[Problem]:
+    """Files whose body was lost on the way (cut mid-body: answered, so among the statuses;
+    timed out: not), of the files asked for: a site that closes connections early, or a proxy
+    in the way, loses every file."""
+    timeouts = count(stats, "govcrawler/files/timeout")
+    asked = sum(with_prefix(stats, "govcrawler/files/status/").values()) + timeouts
+    lost = count(stats, "govcrawler/files/cut") + timeouts
+    if not over(lost, asked, thresholds.max_error_rate, thresholds.min_pages):
+        return
+    yield Problem(
+        "file_losses",
+        f"files: {lost} of {asked} downloads ({pct(lost / asked)}) were cut or timed out "
+        f"(limit {pct(thresholds.max_error_rate)}): bodies are not arriving whole",
         blocked=False,
     )
