@@ -5,6 +5,7 @@ back the same way: a 100 MiB attachment is never one value in memory."""
 from __future__ import annotations
 
 import hashlib
+import io
 import zlib
 from collections.abc import Iterator
 from datetime import datetime
@@ -42,13 +43,14 @@ def find_blob(db: Connection, sha256: str) -> Any:
     return db.execute(_BLOB_OF, {"sha256": sha256}).first()
 
 
-def store_blob(db: Connection, path: Path, values: dict[str, Any]) -> int:
-    """A new blob of the bytes at `path` (whose sha256 and length `values` give); its id.
-    The digest is checked while the chunks are written: a spool file that is not what the
-    download saw raises, and the caller's transaction rolls back with nothing kept."""
+def store_blob(db: Connection, path: Path | None, values: dict[str, Any]) -> int:
+    """A new blob of the bytes at `path` (whose sha256 and length `values` give; None: an
+    empty body, no chunks); its id. The digest is checked while the chunks are written: a
+    spool file that is not what the download saw raises, and the caller's transaction rolls
+    back with nothing kept."""
     blob_id: int = db.execute(_INSERT_BLOB, {**values, "stored_length": 0}).scalar_one()
     digest, length, stored = hashlib.sha256(), 0, 0
-    with path.open("rb") as body:
+    with path.open("rb") if path is not None else io.BytesIO() as body:
         for seq, raw in enumerate(iter(lambda: body.read(CHUNK_BYTES), b"")):
             digest.update(raw)
             length += len(raw)

@@ -10,7 +10,6 @@ file: `storage.file_links`. Everything of one file is written in the caller's tr
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, text, update
@@ -21,6 +20,7 @@ from storage.file_links import FileLink, links_of, record_file_links
 from storage.file_records import FileRecord, FileResult, FileTextRecord, KnownFile, PageFile
 from storage.file_state import state_values
 from storage.models import ArticleFile, Capture, FileBlob, SiteFile, table_of
+from storage.search.files import index_file_text
 from storage.types import UTCDateTime
 from storage.writing import writer
 
@@ -115,7 +115,7 @@ def _bytes_of(db: Connection, record: FileRecord, known: Any) -> tuple[int | Non
         return None, f"http_{record.status}"
     if record.omitted is not None:
         return None, record.omitted
-    if record.path is None or record.sha256 is None:
+    if record.sha256 is None or (record.path is None and record.length != 0):
         raise ValueError(f"{record.url}: a {record.status} response with no body nor reason")
     found = find_blob(db, record.sha256)
     if found is not None:
@@ -192,17 +192,7 @@ def _write_text(
         },
     )
     name = db.execute(_LINK_NAME, {"file": file_id}).scalar()
-    index_file_text(session, blob_id, name, read.text)
-
-
-def index_file_text(session: Session, blob_id: int, name: str | None, content: str | None) -> None:
-    """Helper Q's `storage.search.files.index_file_text` (which skips a blob with neither name
-    nor text), looked up at run time so that storage works, unindexed, without that module."""
-    try:
-        search = importlib.import_module("storage.search.files")
-    except ModuleNotFoundError:
-        return
-    search.index_file_text(session, blob_id, name, content)
+    index_file_text(session, blob_id, name, read.text)  # (skips a blob with neither)
 
 
 def known_files(session: Session) -> dict[str, KnownFile]:

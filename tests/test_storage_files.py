@@ -357,3 +357,18 @@ def test_a_document_pages_attachments_say_document(
     assert [(f.page_type, f.role, f.name, f.url) for f in files] == [
         ("document", "attachment", "附件1.pdf", MEASURES.attachments[0]["url"])
     ]
+
+
+def test_an_empty_body_is_an_empty_blob(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A 200 with no bytes (the spool keeps no file for it): stored, zero chunks."""
+    empty = dataclasses.replace(
+        response(tmp_path), path=None, length=0, sha256=hashlib.sha256(b"").hexdigest()
+    )
+    assert keep(sessions, empty).outcome == "stored"
+    (blob,) = rows(engine, "SELECT length, stored_length FROM file_blob")
+    assert (blob["length"], blob["stored_length"]) == (0, 0)
+    assert count(engine, "file_chunk") == 0
+    with sessions() as session:
+        assert list(storage.file_chunks(session, empty.sha256 or "")) == []

@@ -17,7 +17,14 @@ logger = logging.getLogger(__name__)
 
 
 def archive_file(session: Session, item: FileFetch) -> list[str]:
-    result = storage.record_file(session, file_record(item), run_of(session))
+    """A file, in a savepoint of the batch: one whose spooled body is unreadable or not what
+    the download saw is left out, whole, and the batch's pages are archived all the same."""
+    try:
+        with session.begin_nested():
+            result = storage.record_file(session, file_record(item), run_of(session))
+    except (OSError, ValueError) as error:  # a database error still fails the whole batch
+        logger.warning("file not archived, %s: %s", item.url, error)
+        return [f"file_error/{type(error).__name__}"]
     read = item.read
     counted = [f"file_{result.outcome}"]
     if read is not None and result.outcome == "stored":  # a new body: its kind and its text
