@@ -1,5 +1,5 @@
-"""Raw captures: every fetched article, document and list response, compressed, with revisits
-deduplicated."""
+"""Raw captures: every fetched article, document and list response (a list API answer with
+the method and body of its request), compressed, with revisits deduplicated."""
 
 from __future__ import annotations
 

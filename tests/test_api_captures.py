@@ -127,9 +127,10 @@ def list_counts(archive: Path, method: str) -> tuple[int, int]:
     return int(found[0] or 0), int(found[1] or 0)
 
 
+@pytest.mark.slow
 def test_the_crawl_captures_each_answer_of_the_list_api_with_its_query(crawled) -> None:
     first, summary, _, _ = crawled
-    assert len(ANSWERS) == 12
+    assert ANSWERS  # (12 in the saved site)
     rows = query(first, "SELECT request_body, body_sha256 FROM capture WHERE method = 'POST'")
     assert sorted(canonical_body(bytes(body)) for body, _ in rows) == saved_queries()
     assert sorted(digest for _, digest in rows) == sorted(
@@ -146,6 +147,7 @@ def test_the_crawl_captures_each_answer_of_the_list_api_with_its_query(crawled) 
     ] == (0,)
 
 
+@pytest.mark.slow
 def test_a_second_run_finds_the_same_answers_revisits(crawled) -> None:
     first, _, second, summary = crawled
     before = list_counts(first, "GET")[0] + list_counts(first, "POST")[0]
@@ -155,6 +157,7 @@ def test_a_second_run_finds_the_same_answers_revisits(crawled) -> None:
     assert f"list pages 0 stored, {pages[1] + api[1]} revisits" in summary
 
 
+@pytest.mark.slow
 def test_the_warc_holds_each_answer_after_its_request(crawled, tmp_path: Path) -> None:
     _, _, second, _ = crawled
     target = tmp_path / "api.warc.gz"
@@ -179,7 +182,8 @@ def test_the_warc_holds_each_answer_after_its_request(crawled, tmp_path: Path) -
     answered = []
     for i in requests:
         _, fields, method, target_line, body = found[i]
-        answer_kind, answer_fields, *_ = found[i + 1]
+        answer_kind, answer_fields, *_ = found[i + 1]  # its answer, right after it
+        assert answer_kind in ("response", "revisit")
         assert (method, target_line) == ("POST", "/cms-scsrmzf/qryZFWJListByConditionsNew HTTP/1.1")
         assert fields["WARC-Target-URI"] == answer_fields["WARC-Target-URI"] == API_URL
         assert fields["WARC-Concurrent-To"] == answer_fields["WARC-Record-ID"]
@@ -187,4 +191,3 @@ def test_the_warc_holds_each_answer_after_its_request(crawled, tmp_path: Path) -
     queries = saved_queries()
     assert sorted(body for kind, body in answered if kind == "response") == queries
     assert sorted(body for kind, body in answered if kind == "revisit") == queries
-    assert not [i for i, (kind, *_) in enumerate(found) if kind == "request" and i + 1 in requests]
