@@ -23,6 +23,10 @@ class Fetch:
     fetched_at: datetime
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    # The request it answers: the list API is asked by POST, its query in the body (None
+    # for a GET), and the archive tells one query's answers from another's by them.
+    method: str = "GET"
+    request_body: bytes | None = None
 
 
 @dataclass
@@ -57,8 +61,9 @@ class UnreadablePage:
 
 @dataclass(frozen=True)
 class ListPage:
-    """A home, channel or list page as fetched: kept as a capture (a revisit when unchanged),
-    so the archive shows what the site listed on a given day."""
+    """A home, channel or list page, or an answer of the list API, as fetched: kept as a
+    capture (a revisit when unchanged), so the archive shows what the site listed on a given
+    day."""
 
     fetch: Fetch
 

@@ -1,5 +1,5 @@
-"""Raw captures: every fetched article, document and list response, compressed, with revisits
-deduplicated."""
+"""Raw captures: every fetched article, document and list response (a list API answer with
+the method and body of its request), compressed, with revisits deduplicated."""
 
 from __future__ import annotations
 
@@ -9,16 +9,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import LargeBinary, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import Capture, table_of
 from storage.writing import writer
 
 _capture = table_of(Capture)
+# A revisit repeats the same request's answer: two queries POSTed to one URL (the list API's
+# series and pages) are different captures, whatever their bytes. A GET has no body: NULL,
+# matched by IS NOT DISTINCT FROM (SQLite's IS), as `=` never matches NULL.
 _LATEST_SAME = (
     select(_capture.c.id, _capture.c.revisit_of)
-    .where(_capture.c.url == bindparam("url"), _capture.c.body_sha256 == bindparam("digest"))
+    .where(
+        _capture.c.url == bindparam("url"),
+        _capture.c.method == bindparam("method"),
+        _capture.c.request_body.is_not_distinct_from(bindparam("request_body", type_=LargeBinary)),
+        _capture.c.body_sha256 == bindparam("digest"),
+    )
     .order_by(_capture.c.fetched_at.desc(), _capture.c.id.desc())
     .limit(1)
 )
@@ -37,7 +45,9 @@ class CaptureRecord:
     fetched_at: datetime
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
-    kind: str = "page"  # or "list": a home, channel or list page
+    kind: str = "page"  # or "list": a home, channel or list page, a list API answer
+    method: str = "GET"
+    request_body: bytes | None = None  # what a POST sent (the list API's JSON query)
 
     # Derived once, wherever first asked for (see `storage.ArticleRecord.signature`).
     @cached_property
@@ -58,12 +68,14 @@ class CaptureRecord:
 def record_capture(
     session: Session, record: CaptureRecord, article_id: int | None = None
 ) -> Capture:
-    """Keep one response. Bytes identical to the URL's latest stored capture are a revisit:
-    no second body, a pointer to the capture that holds it. Returns the stored row (a
+    """Keep one response. Bytes identical to the latest capture of the same request (URL,
+    method, request body) are a revisit: no second body, a pointer to the capture that holds
+    it. Returns the stored row (a
     `Capture` not attached to the session: the write path runs Core statements only)."""
     digest = record.sha256
     db = writer(session)
-    previous = db.execute(_LATEST_SAME, {"url": record.url, "digest": digest}).first()
+    request = {"url": record.url, "method": record.method, "request_body": record.request_body}
+    previous = db.execute(_LATEST_SAME, {**request, "digest": digest}).first()
     original = None
     if previous is not None:
         original = previous.revisit_of if previous.revisit_of is not None else previous.id
@@ -79,6 +91,8 @@ def record_capture(
         "revisit_of": original,
         "article_id": article_id,
         "kind": record.kind,
+        "method": record.method,
+        "request_body": record.request_body,
     }
     capture_id = db.execute(_INSERT, values).scalar_one()
     return Capture(id=capture_id, **values)

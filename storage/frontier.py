@@ -45,9 +45,12 @@ def known_urls(session: Session) -> dict[str, KnownUrl]:
 
 
 def _validators(session: Session) -> dict[str, tuple[str | None, str | None]]:
-    """ETag and Last-Modified of each URL's latest 200 response."""
+    """ETag and Last-Modified of each URL's latest 200 response to a GET (a POST's answer
+    validates nothing a conditional GET could ask)."""
     latest = (
-        select(func.max(Capture.id)).where(Capture.status == 200).group_by(Capture.url)
+        select(func.max(Capture.id))
+        .where(Capture.status == 200, Capture.method == "GET")
+        .group_by(Capture.url)
     ).scalar_subquery()
     found = {}
     for url, headers in session.execute(

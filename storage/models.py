@@ -109,8 +109,9 @@ class Capture(Base):
     """One fetched response of an article, document or list URL, raw, for provenance and WARC
     export.
 
-    `body` is the zlib-compressed raw bytes; a capture whose bytes equal the URL's previous
-    capture stores no body and points at it (`revisit_of`), as web archives record revisits.
+    `body` is the zlib-compressed raw bytes; a capture whose bytes equal those of the previous
+    capture of the same request (URL, method, request body) stores no body and points at it
+    (`revisit_of`), as web archives record revisits.
     """
 
     __tablename__ = "capture"
@@ -133,6 +134,10 @@ class Capture(Base):
     kind: Mapped[str] = mapped_column(String(16), default="page")
     # Why a response kept no body: "too_large" (over the limit, not read) or "cut" (data loss).
     omitted: Mapped[str | None] = mapped_column(String(16))
+    # How it was asked for: the list API answers a POST whose JSON body is the query, so two
+    # captures of one URL may be answers to different requests (revision 0011).
+    method: Mapped[str] = mapped_column(String(8), default="GET")
+    request_body: Mapped[bytes | None] = mapped_column(LargeBinary)  # None for a GET
 
 
 class NearDuplicate(Base):

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from govcrawler.crawl.replay import canonical_body
+from govcrawler.extract.zhapi import API_URL
 from tests.conftest import GOVCRAWLER, ROOT, SITE_COPY
 
 pytestmark = pytest.mark.slow
@@ -236,20 +238,48 @@ def test_exports_carry_a_documents_metadata(archives, tmp_path: Path) -> None:
 
 
 def test_list_pages_are_captured_each_run_and_unchanged_ones_are_revisits(archives) -> None:
-    """'What did this column list on day D': every list page read in each run is a capture;
-    generation 2's changed lists store their new bytes, the others point at the first."""
+    """'What did this column (or API series) list on day D': every list page and list API
+    answer read in each run is a capture; generation 2's changed lists and answers store their
+    new bytes, the others point at the first. A capture is its request: URL and query."""
     _, database = archives
     changed = {
-        "https://" + path.relative_to(SITE_GEN2).as_posix()
+        ("https://" + path.relative_to(SITE_GEN2).as_posix(), None)
         for path in SITE_GEN2.rglob("*.shtml")
         if not path.name.endswith((".expected.json", ".meta.json"))
         and not (path.with_name(path.name + ".expected.json")).exists()
     }
+    changed |= {(API_URL, query) for query in gen2_api_queries()}
     captures = rows(
-        database, "SELECT url, is_revisit FROM captures WHERE kind = 'list' ORDER BY id"
+        database,
+        "SELECT url, request_body, revisit_of IS NOT NULL AS is_revisit FROM capture"
+        " WHERE kind = 'list' ORDER BY id",
     )
-    latest = {row["url"]: row["is_revisit"] for row in captures}
+    latest = {request_of(row): row["is_revisit"] for row in captures}
     assert changed and changed <= latest.keys()
-    assert all(latest[url] == 0 for url in changed)
-    unchanged = [url for url in latest if url not in changed]
-    assert unchanged and all(latest[url] == 1 for url in unchanged)
+    assert all(latest[request] == 0 for request in changed)
+    unchanged = [request for request in latest if request not in changed]
+    assert unchanged and all(latest[request] == 1 for request in unchanged)
+    assert any(url == API_URL for url, _ in unchanged)
+
+
+def request_of(row: sqlite3.Row) -> tuple[str, bytes | None]:
+    """A list capture's request: its URL and query (spelled as replay names it), None for a
+    GET."""
+    body = row["request_body"]
+    return row["url"], canonical_body(body) if body is not None else None
+
+
+def gen2_api_queries() -> set[bytes]:
+    """The queries whose saved answer generation 2 changed (its `.POST-…` files with bytes
+    other than generation 1's), spelled as replay names them."""
+    found = set()
+    for path in SITE_GEN2.rglob("*.POST-*"):
+        first = SITE_COPY / path.relative_to(SITE_GEN2)
+        if path.name.endswith(".json") or (
+            first.is_file() and first.read_bytes() == path.read_bytes()
+        ):
+            continue
+        meta = json.loads(path.with_name(path.name + ".meta.json").read_text("utf-8"))
+        found.add(canonical_body(json.dumps(meta["request"]["json"]).encode()))
+    assert found, "generation 2 changes no answer of the list API"
+    return found

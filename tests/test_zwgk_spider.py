@@ -273,14 +273,16 @@ def test_a_document_that_is_gone_or_unchanged_is_an_item_of_its_own() -> None:
     assert isinstance(unreadable, UnreadablePage)
 
 
-def test_an_api_answer_that_is_html_is_counted_and_asks_for_nothing() -> None:
+def test_an_api_answer_that_is_html_is_counted_captured_and_asks_for_nothing() -> None:
     zwgk = spider()
     request = zwgk.api_request("川府函", SERIES["川府函"], 1)
     assert request.method == "POST" and request.url == API_URL
     assert request.headers["Content-Type"] == b"application/json"
     assert request.headers["Referer"].endswith(b"/10462/c103041/newzfwj.shtml")
     answer = HtmlResponse(API_URL, body="<html>系统繁忙</html>".encode(), request=request)
-    assert list(zwgk.parse_api(answer)) == []
+    (captured,) = zwgk.parse_api(answer)  # kept as the site answered, its query with it
+    assert isinstance(captured, ListPage) and captured.fetch.url == API_URL
+    assert (captured.fetch.method, captured.fetch.request_body) == ("POST", request.body)
     assert counted(zwgk, "api/html") == 1
 
 

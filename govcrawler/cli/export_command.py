@@ -49,8 +49,10 @@ def export(
 
     jsonl and csv (UTF-8) have one row per article or document, to stdout or -o FILE; every
     time carries its zone (UTC, +00:00). warc writes a gzipped WARC of every capture (pages,
-    lists, images, attachments), a revisit record for each repeated one and a metadata record
-    for a file whose body was not kept (too large, cut), to -o FILE (-o - for standard output).
+    lists, list API answers, images, attachments), a revisit record for each repeated one, a
+    metadata record for a file whose body was not kept (too large, cut) and, before the answer
+    to a request that was not a GET (the list API's POST), a request record with its method and
+    body, to -o FILE (-o - for standard output).
     files writes each stored file once as DIR/<sha256>.<ext> and DIR/index.jsonl, one line per
     (file URL, page).
 

@@ -6,6 +6,11 @@ bytes, and, for a file the crawl received no whole body of (`omitted`: too_large
 the limit, or cut), a `metadata` record saying so instead of a response: a replay then finds no
 such capture rather than an empty or partial file. A file's bytes are spooled from
 `storage.file_chunks` to a temporary file, never held whole in memory.
+
+A capture of a request that was not a GET (the list API's POST with its JSON query) is
+preceded by a `request` record (`WARC-Concurrent-To` its response or revisit): the method,
+the Host and Content-Length headers (the archive keeps no other request header) and the body
+sent, so that a replay can tell one query's answer from another's at the same URL.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from http import HTTPStatus
 from importlib.metadata import version
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,10 +53,12 @@ class WarcCounts:
     responses: int = 0
     revisits: int = 0
     omitted: int = 0  # metadata records: files whose body was not kept
+    requests: int = 0  # request records: of the captures that were not a GET
 
     @property
     def records(self) -> int:
-        return 1 + self.responses + self.revisits + self.omitted  # warcinfo, then captures
+        # warcinfo, then captures
+        return 1 + self.responses + self.revisits + self.omitted + self.requests
 
 
 def warcinfo_fields(software: str, source: str) -> dict[str, str]:
@@ -70,18 +78,18 @@ class _Writer:
     def __init__(self, session: Session, out: IO[bytes], chunks: Chunks) -> None:
         self.session, self.chunks = session, chunks
         self.warc = WARCWriter(out, gzip=True, warc_version=WARC_VERSION)
-        self.counts = {"responses": 0, "revisits": 0, "omitted": 0}
+        self.counts = {"responses": 0, "revisits": 0, "omitted": 0, "requests": 0}
         self.file_digests: dict[str, str] = {}
 
     def capture(self, capture: Capture) -> None:
         if capture.kind not in FILE_KINDS:
             self._page(capture)
         elif capture.omitted:
-            self._write("omitted", _omitted(self.warc, capture))
+            self._write(capture, "omitted", _omitted(self.warc, capture))
         elif capture.revisit_of is not None:
-            original = self._original(capture)
+            digest = self._file_digest(capture)
             self._write(
-                "revisits", _revisit(self.warc, capture, original, self._file_digest(capture))
+                capture, "revisits", _revisit(self.warc, capture, self._original(capture), digest)
             )
         else:
             self._file(capture)
@@ -89,10 +97,11 @@ class _Writer:
     def _page(self, capture: Capture) -> None:
         body = storage.capture_body(self.session, capture)
         if capture.revisit_of is None:
-            self._write("responses", _response(self.warc, capture, io.BytesIO(body), len(body)))
+            record = _response(self.warc, capture, io.BytesIO(body), len(body))
+            self._write(capture, "responses", record)
         else:
-            digest = payload_digest(body)
-            self._write("revisits", _revisit(self.warc, capture, self._original(capture), digest))
+            record = _revisit(self.warc, capture, self._original(capture), payload_digest(body))
+            self._write(capture, "revisits", record)
 
     def _file(self, capture: Capture) -> None:
         sha256 = capture.body_sha256
@@ -100,7 +109,7 @@ class _Writer:
             if length != (capture.body_length if sha256 else 0):
                 raise LookupError(f"capture {capture.id}: blob {sha256} missing or damaged")
             record = _response(self.warc, capture, body, length)
-            self._write("responses", record)
+            self._write(capture, "responses", record)
         if sha256:
             self.file_digests[sha256] = record.rec_headers.get_header("WARC-Payload-Digest")
 
@@ -119,7 +128,11 @@ class _Writer:
         assert original is not None, f"capture {capture.id} revisits a missing capture"
         return original
 
-    def _write(self, kind: str, record: Any) -> None:
+    def _write(self, capture: Capture, kind: str, record: Any) -> None:
+        """The record, after the request it answers when that was not a plain GET."""
+        if capture.method != "GET" and kind != "omitted":
+            self.warc.write_record(_request(self.warc, capture, record))
+            self.counts["requests"] += 1
         self.warc.write_record(record)
         self.counts[kind] += 1
 
@@ -170,6 +183,27 @@ def _revisit(warc: WARCWriter, capture: Capture, original: Capture, digest: str)
         warc_date(original.fetched_at),
         http_headers=http_headers(capture, capture.body_length),
         warc_headers_dict={"WARC-Date": warc_date(capture.fetched_at)},
+    )
+
+
+def _request(warc: WARCWriter, capture: Capture, answer: Any) -> Any:
+    """The request a response or revisit record answers, concurrent to it."""
+    body = capture.request_body or b""
+    target = urlsplit(capture.final_url)
+    path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+    headers = [("Host", target.netloc), ("Content-Length", str(len(body)))]
+    return warc.create_warc_record(
+        capture.final_url,
+        "request",
+        payload=io.BytesIO(body),
+        length=len(body),
+        http_headers=StatusAndHeaders(
+            f"{capture.method} {path} HTTP/1.1", headers, is_http_request=True
+        ),
+        warc_headers_dict={
+            "WARC-Date": warc_date(capture.fetched_at),
+            "WARC-Concurrent-To": answer.rec_headers.get_header("WARC-Record-ID"),
+        },
     )
 
 
@@ -247,5 +281,6 @@ def export_warc(session: Session, output: Path | None, day: date | None, source:
             counts = write_warc(session, captures, file, output.name, info)
     return (
         f"{counts.records} records ({counts.responses} responses, {counts.revisits} revisits,"
-        f" {counts.omitted} omitted files as metadata, 1 warcinfo) written to {output or 'stdout'}"
+        f" {counts.omitted} omitted files as metadata, {counts.requests} requests of non-GET"
+        f" captures, 1 warcinfo) written to {output or 'stdout'}"
     )

@@ -96,7 +96,8 @@ def archive_not_modified(session: Session, item: NotModified) -> list[str]:
 
 
 def archive_list(session: Session, item: ListPage) -> list[str]:
-    """A list page: its capture (kind "list"), counted apart from the pages' captures."""
+    """A list page or a list API answer: its capture (kind "list"), counted apart from the
+    pages' captures."""
     capture = storage.record_capture(session, capture_record(item.fetch, kind="list"))
     return ["list_revisit" if capture.revisit_of else "list_stored"]
 
@@ -121,6 +122,8 @@ def capture_record(fetch: Fetch, kind: str = "page") -> storage.CaptureRecord:
         body=fetch.body,
         headers=fetch.headers,
         kind=kind,
+        method=fetch.method,
+        request_body=fetch.request_body,
     )
 
 

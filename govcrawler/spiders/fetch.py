@@ -10,14 +10,16 @@ from govcrawler.items import Fetch
 
 
 def fetch_of(response: Response) -> Fetch:
-    """The raw response as the archive keeps it: requested and final URL, status, headers."""
+    """The raw response as the archive keeps it: requested and final URL, status, headers,
+    and the request's method and body (a GET's, empty: None)."""
     headers = {
         key.decode("latin-1"): b", ".join(values).decode("latin-1")
         for key, values in response.headers.items()
     }
-    requested = (response.request.meta.get("redirect_urls") if response.request else None) or [
-        response.url
-    ]
+    request = response.request
+    requested = (request.meta.get("redirect_urls") if request else None) or [response.url]
+    method = request.method if request else "GET"
+    body = request.body if request else b""
     return Fetch(
         url=requested[0],
         final_url=response.url,
@@ -25,4 +27,6 @@ def fetch_of(response: Response) -> Fetch:
         fetched_at=datetime.now(UTC),
         body=response.body,
         headers=headers,
+        method=method,
+        request_body=None if method == "GET" and not body else body,
     )

@@ -4,7 +4,9 @@ Start: the Chinese home page `/10462/index.shtml` (its top bar and navigation le
 政务公开 channel; SITE-ZH names no 政务公开 index of its own, and the home page is the one page
 the section is sure to be linked from). Besides it, the static lists of SITE-ZH §0 are seeded
 (`SEEDS`), and the six series of 省政府政策文件 are read from the list API (`POST` with a JSON
-body, SITE-ZH §1.1; `govcrawler.extract.zhapi`), whose `results[].url` feed detail requests.
+body, SITE-ZH §1.1; `govcrawler.extract.zhapi`), whose `results[].url` feed detail requests;
+each answer is captured as a list page is, with its method and query (`capture.method`,
+`capture.request_body`).
 
 Scope (`scope_prefixes`): the 政务公开 paths of SITE-ZH §1/§2 (the `c1…` channels, 政府文件,
 the 2014–18 tree and 政策解读 under `10464`, 政府信息公开 `10778` and its 制度, the policy
@@ -146,11 +148,13 @@ class ZwgkSpider(SiteSpider):
             },
         )
 
-    def parse_api(self, response: Response) -> Iterator[scrapy.Request]:
-        """An answer of the list API: its documents requested, its next page asked for while
-        it was full; a bad answer counted (`api/<problem>`) and logged."""
+    def parse_api(self, response: Response) -> Iterator[scrapy.Request | ListPage]:
+        """An answer of the list API: captured (with its query: what a series listed that
+        day), its documents requested, its next page asked for while it was full; a bad answer
+        counted (`api/<problem>`) and logged."""
         series, channel, page = response.meta["series"]
         self.count("api/pages")
+        yield ListPage(fetch_of(response))  # a bad answer too: the archive shows what came
         if response.status != 200:
             self.count(f"api/http_{response.status}")
             self.logger.warning("list API: HTTP %s for %s page %s", response.status, series, page)

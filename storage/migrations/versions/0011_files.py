@@ -7,6 +7,10 @@ links which file. A file's capture (`capture.kind` attachment|image) keeps no bo
 `files_fts` indexes file texts as `articles_fts` indexes articles (filled by
 `storage.search.files`). Views: `attachments` (one row per link), `captures` with `omitted`.
 
+A capture also says how it was requested: `method` (`GET` for every earlier row) and
+`request_body` (NULL for a GET), so that the list API's answers to `POST` queries with a JSON
+body can be kept, one query apart from another at the same URL, and exported with their request.
+
 Frozen: this revision carries what it needs and imports nothing from `storage` or `govcrawler`.
 
 Revision ID: 0011
@@ -40,9 +44,12 @@ CAPTURE_COLUMNS = """SELECT c.id,
        c.headers,
        c.kind"""
 CAPTURES_VIEW = (
-    f"CREATE VIEW captures AS\n{CAPTURE_COLUMNS},\n       c.omitted\nFROM capture AS c\n"
+    f"CREATE VIEW captures AS\n{CAPTURE_COLUMNS},\n       c.omitted,\n       c.method\n"
+    "FROM capture AS c\n"
 )
 EARLIER_CAPTURES_VIEW = f"CREATE VIEW captures AS\n{CAPTURE_COLUMNS}\nFROM capture AS c\n"
+
+EARLIER_METHOD = "GET"  # before this revision only GET requests were captured
 
 # One row per (page, file) link; a file not fetched yet has no blob (its columns NULL), a
 # too large one shows the length it declared.
@@ -186,6 +193,12 @@ def upgrade() -> None:
     op.execute("DROP VIEW captures")
     with op.batch_alter_table("capture") as batch:
         batch.add_column(sa.Column("omitted", sa.String(length=16), nullable=True))
+        batch.add_column(
+            sa.Column("method", sa.String(length=8), nullable=False, server_default=EARLIER_METHOD)
+        )
+        batch.add_column(sa.Column("request_body", sa.LargeBinary(), nullable=True))
+    with op.batch_alter_table("capture") as batch:  # new rows always say their method
+        batch.alter_column("method", existing_type=sa.String(length=8), server_default=None)
     _create_blob_tables()
     _create_file_tables()
     for statement in CREATE_FTS_POSTGRESQL if _postgresql() else CREATE_FTS:
@@ -195,7 +208,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to 0010: the files go (their captures stay, as captures of their URLs)."""
+    """Back to 0010: the files go (their captures stay, as captures of their URLs), and so do
+    the requests' methods and bodies (a POST's answer stays, as a capture of its URL)."""
     op.execute("DROP VIEW attachments")
     op.execute("DROP VIEW captures")
     op.execute("DROP TABLE files_fts")
@@ -204,5 +218,7 @@ def downgrade() -> None:
     for table in ("file_link", "site_file", "file_chunk", "file_blob"):
         op.drop_table(table)
     with op.batch_alter_table("capture") as batch:
+        batch.drop_column("request_body")
+        batch.drop_column("method")
         batch.drop_column("omitted")
     op.execute(_view(EARLIER_CAPTURES_VIEW))
