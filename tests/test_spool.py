@@ -72,6 +72,7 @@ ROUTES: dict[str, Behaviour] = {
     "/declared.pdf": declared_huge(209715200),
     "/undeclared.bin": stream(3, declared=False),
     "/chunked.pdf": stream(1, declared=False, chunked=True),
+    "/closed.pdf": stream(1, declared=False),  # no length, not chunked: ends with the connection
     "/cut.pdf": short_body(PDF),
     "/missing.pdf": page(b"<html>404 Not Found</html>", 404),
     "/retried.pdf": sequence(page(b"busy", 503), page(PDF, headers=PDF_TYPE)),
@@ -115,7 +116,8 @@ def crawl(
 def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("spool")
     (tmp / "spool").mkdir()
-    paths = ["/a.pdf", "/declared.pdf", "/undeclared.bin", "/chunked.pdf", "/cut.pdf"]
+    paths = ["/a.pdf", "/declared.pdf", "/undeclared.bin", "/chunked.pdf", "/closed.pdf"]
+    paths += ["/cut.pdf"]
     paths += ["/missing.pdf", "/retried.pdf", "/private/x.pdf"]
     requests: list[list[Any]] = [["/page.html", None]] + [[path, "attachment"] for path in paths]
     requests += [
@@ -137,8 +139,9 @@ def test_a_file_is_streamed_to_the_spool_and_the_response_body_is_empty(cases: d
     assert spooled["sha256"] == spooled["disk_sha256"] == hashlib.sha256(PDF).hexdigest()
     assert spooled["length"] == spooled["declared_length"] == len(PDF)
     assert bytes.fromhex(spooled["head"]) == PDF[:8192]
-    # a.pdf, chunked.pdf, missing.pdf (its 404 page), retried.pdf (the 503's page, then the file)
-    assert cases["stats"]["govcrawler/files/spooled"] == 5
+    # a.pdf, chunked.pdf, closed.pdf, missing.pdf (its 404 page), retried.pdf (the 503's page,
+    # then the file)
+    assert cases["stats"]["govcrawler/files/spooled"] == 6
 
 
 @pytest.mark.slow
@@ -163,6 +166,15 @@ def test_a_chunked_body_without_a_length_is_kept(cases: dict) -> None:
     spooled = cases["by_path"]["chunked.pdf"]["spooled"]
     assert spooled["on_disk"] and spooled["sha256"] == streamed_sha256(1)
     assert spooled["length"] == MiB and spooled["declared_length"] is None
+
+
+@pytest.mark.slow
+def test_a_body_that_ends_with_the_connection_is_kept(cases: dict) -> None:
+    """HTTP/1.1 lets a response with no length end when the server closes the connection."""
+    spooled = cases["by_path"]["closed.pdf"]["spooled"]
+    assert spooled["on_disk"] and spooled["omitted"] is None
+    assert spooled["sha256"] == streamed_sha256(1) and spooled["length"] == MiB
+    assert cases["stats"]["govcrawler/files/ended_by_close"] == 1
 
 
 @pytest.mark.slow

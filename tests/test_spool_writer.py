@@ -65,18 +65,23 @@ def spooled_of(body: _BodyWriter) -> Any:
     return results[0]
 
 
-@pytest.mark.parametrize(
-    "reason",
-    [Failure(PotentialDataLoss()), Failure(ResponseFailed([Failure(_DataLoss())]))],
-    ids=["no length, no clean end", "data loss"],
-)
-def test_a_body_that_does_not_end_cleanly_is_cut(tmp_path: Path, reason: Failure) -> None:
+def test_a_body_that_does_not_end_cleanly_is_cut(tmp_path: Path) -> None:
     body = writer(tmp_path, None)
     body.dataReceived(b"abc")
-    body.connectionLost(reason)
+    body.connectionLost(Failure(ResponseFailed([Failure(_DataLoss())])))
     spooled = spooled_of(body)
     assert (spooled.omitted, spooled.path, spooled.length, spooled.head) == ("cut", None, 3, b"abc")
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_a_body_with_no_length_ended_by_a_close_is_kept(tmp_path: Path) -> None:
+    """No Content-Length, not chunked: the body ends with the connection (PotentialDataLoss)."""
+    body = writer(tmp_path, None)
+    body.dataReceived(b"abc")
+    body.connectionLost(Failure(PotentialDataLoss()))
+    spooled = spooled_of(body)
+    assert spooled.omitted is None and spooled.length == 3 and spooled.path is not None
+    assert spooled.path.read_bytes() == b"abc"
 
 
 def test_a_clean_end_short_of_the_declared_length_is_cut(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ handler differs. Every other request goes to Scrapy's handler unchanged.
 
 Limits: a declared Content-Length over `GOVCRAWLER_FILE_MAX_BYTES` is not read (too_large: the
 connection is dropped); a body passing the limit as it arrives is aborted (too_large); a body
-that ends early, or with no length and no clean end (PotentialDataLoss), is cut. Any status is
+that ends short of its declared length is cut (one with no length that ends when the server
+closes the connection is whole, as HTTP has it). Any status is
 spooled: the pipeline decides. The `Spooled` and the spool directory: crawl/spoolfiles.py.
 """
 
@@ -40,6 +41,7 @@ from twisted.internet.protocol import Protocol, connectionDone
 from twisted.web.client import (
     Agent,
     FileBodyProducer,
+    PotentialDataLoss,
     ResponseDone,
     ResponseFailed,
     ResponseNeverReceived,
@@ -94,8 +96,15 @@ class _BodyWriter(Protocol):
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self.finished.called:
             return
-        # PotentialDataLoss (no length, no clean end) and a failure (_DataLoss) are both cut.
+        # A body sent with no length and no chunking ends when the server closes the
+        # connection (PotentialDataLoss): HTTP allows it, and old servers do it; it is kept, as
+        # Scrapy keeps such a page. One short of its declared length (_DataLoss) is cut.
         if reason.check(ResponseDone):
+            self.finished.callback(self.sink.keep())
+        elif reason.check(PotentialDataLoss):
+            self.sink.spool.count(
+                "ended_by_close", "%s: no length, ended by a close", self.sink.url
+            )
             self.finished.callback(self.sink.keep())
         else:
             self.finished.callback(self.sink.drop("cut"))

@@ -101,8 +101,10 @@ class Spool:
                 shutil.rmtree(self.directory, ignore_errors=True)
                 self.directory = None
 
-    def count(self, reason: str, message: str, *args: Any) -> None:
-        logger.warning(message, *args)
+    def count(self, reason: str, message: str, *args: Any, level: int = logging.INFO) -> None:
+        """Count an outcome by reason. A file too large or cut is an outcome the run's summary
+        and health checks report: it is logged at INFO, to keep a healthy run quiet."""
+        logger.log(level, message, *args)
         if self.stats is not None:
             self.stats.inc_value(f"govcrawler/files/{reason}")
 
@@ -168,7 +170,7 @@ class Sink:
         """The disk failed us (full, say): no file, and an error that is not retried."""
         self.file.close()
         self.path.unlink(missing_ok=True)
-        self.spool.count("spool_error", "cannot spool %s: %s", self.url, exc)
+        self.spool.count("spool_error", "cannot spool %s: %s", self.url, exc, level=logging.WARNING)
         return IgnoreRequest(f"spool: {exc}")
 
     def drop(self, omitted: str) -> Spooled:
