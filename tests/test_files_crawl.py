@@ -185,3 +185,31 @@ def test_show_lists_a_pages_files_with_their_state(gen1: Crawled, file_id: str) 
     lines = [line for line in shown if file.url in line]
     assert lines, f"{file.url} not in show's output"
     assert any(file.state in line for line in lines), lines
+
+
+def test_the_attachments_view_has_a_row_per_link_as_files_md_says(gen1: Crawled) -> None:
+    view = [dict(row) for row in rows(gen1.database, "SELECT * FROM attachments")]
+    assert len(view) == sum(len(file.linked_from) for file in EXPECTED)
+    for file in EXPECTED:
+        mine = [row for row in view if row["url"] == file.url]
+        assert len(mine) == len(file.linked_from), file.id
+        for row in mine:
+            assert (row["role"], row["state"]) == (file.role, file.state), file.id
+            if file.kept:
+                assert (row["sha256"], row["length"]) == (file.sha256, len(file.body)), file.id
+                assert row["text_status"] == file.text_status, file.id
+
+
+def test_export_files_writes_each_stored_file_once(gen1: Crawled, tmp_path: Path) -> None:
+    cli(gen1.database, "export", "--format", "files", str(tmp_path / "out"))
+    written = {p.name.split(".")[0]: p for p in (tmp_path / "out").iterdir()}
+    index = written.pop("index")
+    assert set(written) == {file.sha256 for file in EXPECTED if file.kept}
+    for digest, path in written.items():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    lines = [json.loads(line) for line in index.read_text("utf-8").splitlines()]
+    for file in EXPECTED:
+        pages = [line["page_url"] for line in lines if line["url"] == file.url]
+        assert len(pages) == len(file.linked_from) or not file.kept, file.id
+        for prefix in file.linked_from if file.kept else ():
+            assert [page for page in pages if page.startswith(prefix)], (file.id, prefix)

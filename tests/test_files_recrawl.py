@@ -109,8 +109,11 @@ def test_files_due_are_fetched_again_conditionally(first: Path, files_due: Run) 
     assert sum(statuses.values()) == len(EXPECTED), statuses  # each URL once
     with_validators = expected("a conditional re-fetch is a 304")
     assert statuses.get("304") == 1
-    latest = rows(database, "SELECT status FROM site_file WHERE url = ?", with_validators.url)
-    assert latest[0]["status"] in (200, 304)
+    [row] = rows(database, "SELECT * FROM site_file WHERE url = ?", with_validators.url)
+    [before] = rows(first, "SELECT * FROM site_file WHERE url = ?", with_validators.url)
+    assert (row["state"], row["status"]) == ("stored", 304)
+    assert row["last_fetched_at"] > before["last_fetched_at"]
+    assert row["current_blob_id"] == before["current_blob_id"]
     assert len(rows(database, "SELECT id FROM file_blob")) == BLOBS
 
 
