@@ -16,7 +16,12 @@ import zlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
+
+import psycopg
+from psycopg.rows import dict_row
+from sqlalchemy.engine import make_url
 
 from tests.conftest import GOVCRAWLER, ROOT, SITE_COPY
 
@@ -117,28 +122,41 @@ def expected(predicate_text: str) -> ExpectedFile:
     return found[0]
 
 
-def rows(database: Path, sql: str, *args: object) -> list[sqlite3.Row]:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
-        connection.row_factory = sqlite3.Row
-        return connection.execute(sql, args).fetchall()
+Database = Path | str  # a SQLite archive's file, or a PostgreSQL archive's URL
 
 
-def blob_bytes(database: Path, blob_id: int) -> bytes:
+def database_url(database: Database) -> str:
+    return f"sqlite:///{database}" if isinstance(database, Path) else database
+
+
+def rows(database: Database, sql: str, *args: object) -> list[Any]:
+    """The rows of `sql` (`?` parameters), each read by column name."""
+    if isinstance(database, Path):
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+            connection.row_factory = sqlite3.Row
+            return connection.execute(sql, args).fetchall()
+    url = make_url(database).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, row_factory=dict_row) as connection:
+        return connection.execute(sql.replace("?", "%s"), args).fetchall()  # type: ignore[arg-type]
+
+
+def blob_bytes(database: Database, blob_id: int) -> bytes:
     """A stored body, from its chunks (zlib, as the schema says), in order."""
     chunks = rows(database, "SELECT data FROM file_chunk WHERE blob_id = ? ORDER BY seq", blob_id)
     return b"".join(zlib.decompress(chunk["data"]) for chunk in chunks)
 
 
-def crawl(database: Path, spool: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def crawl(database: Database, spool: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`govcrawler crawl` (both spiders) into `database`, bodies spooled under `spool`, which
     must be empty again when it is over; INFO log (the stats) on stderr."""
     spool.mkdir(parents=True, exist_ok=True)
-    command = [*GOVCRAWLER, "crawl", "--database", f"sqlite:///{database}", "--log-level", "INFO"]
+    command = [*GOVCRAWLER, "crawl", "--database", database_url(database), "--log-level", "INFO"]
     env = os.environ | {"GOVCRAWLER_SPOOL_DIR": str(spool)}
     result = subprocess.run(
         [*command, *args], capture_output=True, text=True, cwd=ROOT, timeout=300, env=env
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "crawl stopped early" not in result.stdout + result.stderr, result.stderr[-3000:]
     left = sorted(str(p.relative_to(spool)) for p in spool.rglob("*"))
     assert not left, f"the crawl left files in the spool: {left}"
     return result

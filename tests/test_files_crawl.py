@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GOVCRAWLER, ROOT, SITE_COPY
+from tests.conftest import GOVCRAWLER, ROOT, SITE_COPY, postgres_server
 from tests.files_expected import (
     BY_ID,
     EXPECTED,
     PDF_ONLY_WORD,
+    Database,
     ExpectedFile,
     blob_bytes,
     crawl,
+    database_url,
     expected,
     rows,
     stats,
@@ -31,24 +33,36 @@ pytestmark = pytest.mark.slow
 
 @dataclass(frozen=True)
 class Crawled:
-    database: Path
+    database: Database
     result: subprocess.CompletedProcess[str]
 
 
-@pytest.fixture(scope="module")
-def gen1(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
-    folder = tmp_path_factory.mktemp("files-gen1")
-    database = folder / "archive.sqlite3"
-    yield Crawled(database, crawl(database, folder / "spool", "--replay", str(SITE_COPY)))
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def gen1(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Crawled]:
+    """Generation 1 crawled into a SQLite archive, and into a PostgreSQL one."""
+    folder = tmp_path_factory.mktemp(f"files-gen1-{request.param}")
+    if request.param == "sqlite":
+        database = folder / "archive.sqlite3"
+        yield Crawled(database, crawl(database, folder / "spool", "--replay", str(SITE_COPY)))
+        return
+    postgres_server()
+    databases = request.getfixturevalue("postgres_databases")
+    url = databases.create()
+    try:
+        yield Crawled(url, crawl(url, folder / "spool", "--replay", str(SITE_COPY)))
+    finally:
+        databases.drop(url)
 
 
-def site_file(database: Path, file: ExpectedFile) -> dict:
+def site_file(database: Database, file: ExpectedFile) -> dict:
     found = rows(database, "SELECT * FROM site_file WHERE url = ?", file.url)
     assert len(found) == 1, f"{file.id} {file.url}: {len(found)} site_file rows"
     return dict(found[0])
 
 
-def blob_of(database: Path, file: ExpectedFile) -> dict:
+def blob_of(database: Database, file: ExpectedFile) -> dict:
     found = rows(
         database,
         "SELECT b.* FROM file_blob b JOIN site_file f ON f.current_blob_id = b.id WHERE f.url = ?",
@@ -58,9 +72,9 @@ def blob_of(database: Path, file: ExpectedFile) -> dict:
     return dict(found[0])
 
 
-def cli(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(database: Database, *args: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [*GOVCRAWLER, *args, "--database", f"sqlite:///{database}"],
+        [*GOVCRAWLER, *args, "--database", database_url(database)],
         capture_output=True,
         text=True,
         cwd=ROOT,
