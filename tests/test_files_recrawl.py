@@ -71,10 +71,17 @@ def full(first: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
     return again(first, tmp_path_factory.mktemp("full"), 0, "--full", "--replay", str(SITE_COPY))
 
 
-@pytest.fixture(scope="module")
-def gen2(first: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+@pytest.fixture(scope="module", params=["full", "due"])
+def gen2(
+    first: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Run]:
+    """Generation 2 read over generation 1: with --full, or 100 days on (pages, files due)."""
     overlay = ("--replay", str(SITE_GEN2), "--replay", str(SITE_COPY))
-    yield again(first, tmp_path_factory.mktemp("gen2"), 0, "--full", *overlay)
+    folder = tmp_path_factory.mktemp(f"gen2-{request.param}")
+    if request.param == "full":
+        yield again(first, folder, 0, "--full", *overlay)
+    else:
+        yield again(first, folder, 100, *overlay)
 
 
 def file_captures(database: Path) -> list[dict]:
@@ -133,7 +140,7 @@ def test_full_fetches_every_file_again_as_a_revisit(first: Path, full: Run) -> N
 
 def test_generation_2_stores_the_changed_attachment_anew(gen2: Run) -> None:
     database, _ = gen2
-    changed = next(f for f in EXPECTED if f.phrase_gen2)
+    changed = expected("**Generation 2: changed**")
     new_bytes = changed.fixture(SITE_GEN2).read_bytes()
     new_sha = hashlib.sha256(new_bytes).hexdigest()
     assert new_sha != changed.sha256, "the fixture: generation 2 changes it"
@@ -148,13 +155,8 @@ def test_generation_2_stores_the_changed_attachment_anew(gen2: Run) -> None:
 
 def test_generation_2_marks_the_removed_attachment_gone_and_keeps_its_blob(gen2: Run) -> None:
     database, _ = gen2
-    removed = next(
-        f
-        for f in EXPECTED
-        if f.kept
-        and not f.fixture(SITE_GEN2).is_file()
-        and f.fixture(SITE_GEN2).with_name(f.fixture().name + ".meta.json").is_file()
-    )
+    removed = expected("**Generation 2: removed**")
+    assert removed.kept and not removed.fixture(SITE_GEN2).is_file(), "the fixture"
     [row] = rows(database, "SELECT * FROM site_file WHERE url = ?", removed.url)
     assert (row["state"], row["status"]) == ("gone", 404)
     assert row["gone_at"] is not None
