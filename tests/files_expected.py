@@ -157,6 +157,8 @@ def crawl(database: Database, spool: Path, *args: str) -> subprocess.CompletedPr
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert "crawl stopped early" not in result.stdout + result.stderr, result.stderr[-3000:]
+    lost = re.findall(r"ERROR: archive write failed.*", result.stderr)
+    assert not lost, f"the crawl exited 0 and said finished, but: {lost}"
     left = sorted(str(p.relative_to(spool)) for p in spool.rglob("*"))
     assert not left, f"the crawl left files in the spool: {left}"
     return result

@@ -227,3 +227,14 @@ def test_export_files_writes_each_stored_file_once(gen1: Crawled, tmp_path: Path
         assert len(pages) == len(file.linked_from) or not file.kept, file.id
         for prefix in file.linked_from if file.kept else ():
             assert [page for page in pages if page.startswith(prefix)], (file.id, prefix)
+
+
+def test_the_captures_view_shows_each_file_capture(gen1: Crawled) -> None:
+    shown = rows(gen1.database, "SELECT * FROM captures WHERE kind IN ('attachment', 'image')")
+    assert sorted(row["url"] for row in shown) == sorted(file.url for file in EXPECTED)
+    for row in shown:
+        file = next(f for f in EXPECTED if f.url == row["url"])
+        assert row["kind"] == file.role
+        assert row["omitted"] == ("too_large" if file.state == "too_large" else None), file.id
+        if file.kept:
+            assert (row["body_sha256"], row["body_length"]) == (file.sha256, len(file.body))
