@@ -137,7 +137,7 @@ def rows(database: Database, sql: str, *args: object) -> list[Any]:
             return connection.execute(sql, args).fetchall()
     url = make_url(database).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(url, row_factory=dict_row) as connection:
-        return connection.execute(sql.replace("?", "%s"), args).fetchall()  # type: ignore[arg-type]
+        return connection.execute(sql.replace("?", "%s"), args).fetchall()
 
 
 def blob_bytes(database: Database, blob_id: int) -> bytes:

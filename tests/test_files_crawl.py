@@ -189,6 +189,7 @@ def test_a_word_only_in_a_pdf_finds_its_document_and_names_the_file(gen1: Crawle
     assert len(hits) == 1, hits
     assert hits[0]["url"].startswith(pdf.linked_from[0])
     assert hits[0]["matched_file"]["url"] == pdf.url
+    assert pdf.url in cli(gen1.database, "search", PDF_ONLY_WORD).stdout  # the human output
 
 
 @pytest.mark.parametrize("file_id", ["A22", "A2", "A5"])
