@@ -74,9 +74,7 @@ class FileRequests:
         """A file's answer, as a `FileFetch` to archive; an on-site redirect is followed."""
         role = response.meta[FILE_META]
         spooled = response.meta.get(SPOOLED_META)
-        self.count(f"files/status/{response.status}")
-        if spooled is not None and spooled.omitted:
-            self.count(f"files/{spooled.omitted}")
+        self.count(f"files/status/{response.status}")  # (an omitted body: the spool counts it)
         yield file_fetch(response, role, spooled)
         if 300 <= response.status < 400 and response.status != 304:
             yield from self._follow_file_redirect(response, role)
