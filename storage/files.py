@@ -69,7 +69,6 @@ _KNOWN = select(
     _file.c.etag,
     _file.c.last_modified,
 )
-_UNREAD = (None, "not_read")  # a blob whose text may still be written (and indexed)
 
 
 def record_file(session: Session, record: FileRecord, run_id: int | None = None) -> FileResult:
@@ -175,10 +174,11 @@ def _body_length(record: FileRecord, kept: bool) -> int:
 def _write_text(
     db: Connection, session: Session, file_id: int, blob_id: int, read: FileTextRecord
 ) -> None:
-    """A blob's text is written once (or over a not_read) and indexed then, with the name of
-    the URL's first link: blobs never change, so the index needs no removal; a rebuild of the
-    index (a change to how text is indexed) recomputes every row."""
-    if db.execute(_TEXT_STATUS, {"blob": blob_id}).scalar() not in _UNREAD:
+    """A blob's text is written once, by its first fetch (a duplicate or revisit has the same
+    bytes, so the same text), and indexed then, with the name of the URL's first link: blobs
+    never change, so the index needs no removal; a rebuild of the index (a change to how text
+    is indexed) recomputes every row."""
+    if db.execute(_TEXT_STATUS, {"blob": blob_id}).scalar() is not None:
         return
     db.execute(
         _SET_TEXT,

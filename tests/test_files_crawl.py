@@ -197,9 +197,9 @@ def test_show_lists_a_pages_files_with_their_state(gen1: Crawled, file_id: str) 
     file = BY_ID[file_id]
     page = rows(gen1.database, "SELECT id FROM article WHERE url LIKE ?", file.linked_from[0] + "%")
     shown = cli(gen1.database, "show", str(page[0]["id"])).stdout.splitlines()
-    lines = [line for line in shown if file.url in line]
-    assert lines, f"{file.url} not in show's output"
-    assert any(file.state in line for line in lines), lines
+    at = [n for n, line in enumerate(shown) if file.url in line]
+    assert at, f"{file.url} not in show's output"
+    assert shown[at[0] + 1].strip().startswith(file.state), shown[at[0] : at[0] + 2]
 
 
 def test_the_attachments_view_has_a_row_per_link_as_files_md_says(gen1: Crawled) -> None:

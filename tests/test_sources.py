@@ -373,3 +373,22 @@ def test_another_spiders_columns_never_enter_a_spiders_health_checks(tmp_path: P
     # against its own previous run, a spider's empty column is a problem:
     (problem,) = recorded_run(url, NoticeSpider, {})
     assert problem.startswith("column toy: no article links this run (3 in the previous run)")
+
+
+def test_a_run_whose_last_batch_was_not_written_is_failed_not_healthy(tmp_path: Path) -> None:
+    """The archive pipeline's last write, at close, can fail after the crawl has finished:
+    the run is `failed` (exit 3), not a healthy `finished`."""
+    url = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+    recorded_run(url, OpenGovernanceSpider, {"govcrawler/archive/error": 12})
+    (outcome, status) = run_rows_outcome(url)
+    assert (outcome, status) == ("failed", 3)
+
+
+def run_rows_outcome(url: str) -> tuple[str, int]:
+    engine = storage.open_archive(url)
+    try:
+        with storage.session_factory(engine)() as session:
+            (run,) = runs.recent_runs(session, 1)
+            return run.outcome, run.exit_status or 0
+    finally:
+        engine.dispose()

@@ -568,6 +568,7 @@ def test_the_captures_view_shows_each_response(
         "headers",
         "kind",
         "omitted",
+        "method",
     }
     rows = raw_rows(
         archive_url,

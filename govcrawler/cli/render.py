@@ -57,21 +57,22 @@ def echo_article(detail: read.ArticleDetail, files: list[storage.PageFile]) -> N
 
 
 def file_state(file: storage.PageFile) -> str:
-    """What the archive holds of a linked file, in a few words."""
+    """What the archive holds of a linked file, in a few words, its state first."""
     if file.sha256 is None:
-        return {
+        why = {
             "pending": "not fetched yet",
-            "offsite": "off the site: not fetched",
-            "gone": f"gone (HTTP {file.status}), nothing stored",
-            "too_large": f"too large to keep ({file.length or 0:,} bytes declared)",
-        }.get(file.state, f"{file.state} (HTTP {file.status}), nothing stored")
+            "offsite": "on another host: never fetched",
+            "too_large": f"{file.length or 0:,} bytes declared, over the limit: not kept",
+        }.get(file.state, f"HTTP {file.status}, nothing stored")
+        return f"{file.state}: {why}"
     text = f"text {file.text_length or 0:,} characters"
     if file.text_status != "ok":
         text = "text not read" if file.text_status in (None, "not_read") else "no text"
         text += f" ({file.text_status})" if file.text_status else ""
-    where = "" if file.state == "stored" else f", now {file.state} (HTTP {file.status})"
+    now = "" if file.state == "stored" else f" (HTTP {file.status}: its last body kept)"
     return (
-        f"{file.media_type}, {file.length or 0:,} bytes, sha256 {file.sha256[:12]}…, {text}{where}"
+        f"{file.state}{now}: {file.media_type}, {file.length or 0:,} bytes, "
+        f"sha256 {file.sha256[:12]}…, {text}"
     )
 
 

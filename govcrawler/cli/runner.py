@@ -226,14 +226,15 @@ class CrawlResult:
         """The files of the archived pages: what became of them, their kinds, their text."""
         outcomes = {k[len("file_") :]: v for k, v in archived.items() if k.startswith("file_")}
         outcomes = {k: v for k, v in outcomes.items() if "/" not in k}
-        if not outcomes:
-            return []
+        if not outcomes and not self.with_prefix("govcrawler/files/"):
+            return []  # a spider whose pages link no file
         kinds = {k[len("file_kind/") :]: v for k, v in archived.items() if "file_kind/" in k}
         texts = {k[len("file_text/") :]: v for k, v in archived.items() if "file_text/" in k}
         fetched = self.with_prefix("govcrawler/files/status/")
         return [
-            f"files fetched: {sum(fetched.values())} ({_pairs(fetched)}); archived: "
-            f"{_pairs(outcomes)}; stored by kind: {_pairs(kinds) or 'none'}",
+            f"files fetched: {sum(fetched.values())} ({_pairs(fetched) or 'none'}); archived: "
+            f"{_pairs(outcomes) or 'none'}; stored by kind: {_pairs(kinds) or 'none'}; "
+            f"{self.count('govcrawler/files/known_skipped')} links to files not due",
             f"file text: {_pairs(texts) or 'none'}",
         ]
 

@@ -119,6 +119,8 @@ class RunRecorder:
         self, stats: dict[str, Any], previous: list[Any], reason: str, recovery: bool
     ) -> RunReport:
         outcome = OUTCOMES.get(reason, reason)
+        if outcome == "finished" and _int(stats, "govcrawler/archive/error"):
+            outcome = "failed"  # a batch was not written (the last, at close, ends no crawl)
         judged = outcome in ("finished", "blocked")
         problems = check_run(*_judged(stats, previous), self.thresholds) if judged else []
         status = exit_status(problems) if outcome != "failed" else EXIT_FAILED
