@@ -150,7 +150,7 @@ def test_each_blob_is_written_once_and_indexed_per_url_and_page(
     result = cli(files_archive.path, "export", "--format", "files", str(target))
     ok(result)
     kept = {hashlib.sha256(body).hexdigest(): body for body in files_archive.bodies.values()}
-    written = {p.name: p.read_bytes() for p in target.iterdir() if p.name != "index.jsonl"}
+    written = {p.name: p.read_bytes() for p in target.iterdir() if is_blob(p.name)}
     mine = {f"{sha}.{'png' if body == PNG else 'pdf'}" for sha, body in kept.items()}
     assert mine <= set(written)
     assert all(written[name] == kept[name.split(".")[0]] for name in mine)
@@ -183,6 +183,17 @@ def test_each_blob_is_written_once_and_indexed_per_url_and_page(
     links = query(files_archive.path, "SELECT COUNT(*) FROM file_link")[0][0]
     blobs = query(files_archive.path, "SELECT COUNT(DISTINCT current_blob_id) FROM site_file")
     assert len(everything) == links and len(written) == blobs[0][0]
+    texts = dict(query(files_archive.path, "SELECT sha256, text FROM file_blob WHERE text <> ''"))
+    assert {x["text_file"] for x in everything if x["text_file"]} == {
+        f"{sha}.text.txt" for sha in texts
+    }
+    for line in everything:  # each file's text beside it, as the archive read it
+        if line["text_file"]:
+            assert (target / line["text_file"]).read_text(encoding="utf-8") == texts[line["sha256"]]
+
+
+def is_blob(name: str) -> bool:
+    return name != "index.jsonl" and not name.endswith(".text.txt")
 
 
 def test_a_second_export_into_the_same_directory_writes_nothing_twice(
@@ -193,7 +204,8 @@ def test_a_second_export_into_the_same_directory_writes_nothing_twice(
     first = {p.name: p.stat().st_mtime_ns for p in target.iterdir()}
     again = cli(files_archive.path, "export", "--format", "files", str(target))
     ok(again)
-    assert f"0 files (0 bytes; {len(first) - 1} already there)" in again.stderr
+    blobs = [name for name in first if is_blob(name)]
+    assert f"0 files (0 bytes; {len(blobs)} already there)" in again.stderr
     assert {p.name: p.stat().st_mtime_ns for p in target.iterdir() if p.name != "index.jsonl"} == {
         name: at for name, at in first.items() if name != "index.jsonl"
     }

@@ -239,3 +239,13 @@ def test_the_captures_view_shows_each_file_capture(gen1: Crawled) -> None:
         assert row["omitted"] == ("too_large" if file.state == "too_large" else None), file.id
         if file.kept:
             assert (row["body_sha256"], row["body_length"]) == (file.sha256, len(file.body))
+
+
+def test_show_prints_the_text_read_from_a_pages_files(gen1: Crawled) -> None:
+    """The document linking the PDF-only word's PDF shows it with --files-text, not without."""
+    hits = json.loads(cli(gen1.database, "search", PDF_ONLY_WORD, "--json").stdout)
+    page = str(hits[0]["article_id"])
+    assert PDF_ONLY_WORD not in cli(gen1.database, "show", page).stdout
+    assert PDF_ONLY_WORD in cli(gen1.database, "show", page, "--files-text").stdout
+    shown = json.loads(cli(gen1.database, "show", page, "--files-text", "--json").stdout)
+    assert any(PDF_ONLY_WORD in (file["text"] or "") for file in shown["files"])

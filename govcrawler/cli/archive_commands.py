@@ -11,6 +11,8 @@ import unicodedata
 from typing import Any
 
 import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import storage
 from govcrawler.cli.common import (
@@ -35,6 +37,7 @@ from govcrawler.extract.docnumber import doc_number_query
 from govcrawler.extract.urls import canonical_url
 from govcrawler.extract.validity import VALIDITY_WORDS, normalise_validity
 from storage import read
+from storage.models import FileBlob
 from storage.search.ranking import DocumentFilter, search_articles
 
 
@@ -175,14 +178,26 @@ def echo_document(fields: dict[str, Any]) -> None:
         click.echo(f"{name}: {value}")
 
 
+def file_texts(session: Session, files: list[storage.PageFile]) -> dict[str, str]:
+    """The text read from each stored file, by digest."""
+    digests = [file.sha256 for file in files if file.sha256]
+    query = select(FileBlob.sha256, FileBlob.text).where(FileBlob.sha256.in_(digests))
+    return {sha256: text for sha256, text in session.execute(query) if text}
+
+
 @main.command()
 @click.argument("article", metavar="ID_URL_OR_NUMBER")
 @click.option("--versions", is_flag=True, help="List every version of the article.")
 @click.option("--diff", is_flag=True, help="Diff the two latest versions, paragraph by paragraph.")
+@click.option(
+    "--files-text", is_flag=True, help="Print the text read from each file after the body."
+)
 @json_option
 @database_option
 @one_line_errors
-def show(article: str, versions: bool, diff: bool, as_json: bool, database: str) -> None:
+def show(
+    article: str, versions: bool, diff: bool, files_text: bool, as_json: bool, database: str
+) -> None:
     """Print one article or document, its links and its body.
 
     ID_URL_OR_NUMBER is the archive id, any URL of the article (an alias, http:// or
@@ -206,10 +221,13 @@ def show(article: str, versions: bool, diff: bool, as_json: bool, database: str)
         history = read.article_versions(session, found.id) if versions else []
         changes = read.version_diff(session, found.id) if diff else None
         files = storage.page_files(session, found.id)
+        texts = file_texts(session, files) if files_text else {}
     if as_json:
         output = dataclasses.asdict(detail)
         output["document"] = metadata
         output["files"] = [dataclasses.asdict(file) for file in files]
+        for file_output in output["files"] if files_text else []:
+            file_output["text"] = texts.get(file_output["sha256"])
         if numbered[1:]:
             output["also_numbered"] = [other.id for other in numbered[1:]]
         if versions:
@@ -231,6 +249,11 @@ def show(article: str, versions: bool, diff: bool, as_json: bool, database: str)
                 f"{when(v.last_seen_at)}  {v.content_digest[:12]}  {v.title}"
             )
     click.echo(f"\n{detail.body}")
+    for file in files:
+        if texts.get(file.sha256 or ""):
+            click.echo(
+                f"\n--- {file.role}: {file.name or file.url} ---\n{texts[file.sha256 or '']}"
+            )
     if diff:
         click.echo()
         echo_diff(changes)

@@ -1,7 +1,8 @@
 """`govcrawler export --format files DIR`: the stored files as plain files, and an index.
 
 Each current blob of a linked file is written once as `DIR/<sha256>.<ext>` (however many URLs
-and pages share it), and `DIR/index.jsonl` has one line per (file URL, page). Older bytes of a
+and pages share it), the text read from it beside it as `DIR/<sha256>.text.txt` (UTF-8; none
+for a file with no text), and `DIR/index.jsonl` has one line per (file URL, page). Older bytes of a
 file that changed are in the WARC export. Every file is written under a temporary name and
 renamed when whole, so an interrupted export leaves no partial file under a final name, and a
 second export into the same directory skips the blobs already there.
@@ -57,6 +58,8 @@ def _links(session: Session) -> Iterator[Any]:
             FileBlob.kind,
             FileBlob.media_type,
             FileBlob.length,
+            FileBlob.id.label("blob_id"),
+            FileBlob.text_status,
         )
         .join(Article, Article.id == ArticleFile.article_id)
         .join(SiteFile, SiteFile.id == ArticleFile.file_id)
@@ -66,11 +69,13 @@ def _links(session: Session) -> Iterator[Any]:
     yield from session.execute(query)
 
 
-def index_line(row: Any, file_name: str | None) -> dict[str, Any]:
-    """One (file URL, page) line of index.jsonl."""
+def index_line(row: Any, names: tuple[str, str | None] | None) -> dict[str, Any]:
+    """One (file URL, page) line of index.jsonl; `names`: the file's and its text's."""
     return {
         "sha256": row.sha256,
-        "file": file_name,
+        "file": names[0] if names else None,
+        "text_file": names[1] if names else None,
+        "text_status": row.text_status,
         "url": row.url,
         "page_id": row.article_id,
         "page_url": row.page_url,
@@ -119,14 +124,18 @@ def write_blob(directory: Path, name: str, sha256: str, chunks: Iterable[bytes])
 def export_files(session: Session, directory: Path, chunks: Chunks | None = None) -> str:
     """Write the files and index.jsonl into `directory`; returns the summary line."""
     prepare(directory)
-    blobs = _Blobs(directory, chunks or (lambda sha256: storage.file_chunks(session, sha256)))
+    blobs = _Blobs(
+        directory,
+        chunks or (lambda sha256: storage.file_chunks(session, sha256)),
+        lambda blob_id: session.scalar(select(FileBlob.text).where(FileBlob.id == blob_id)),
+    )
     lines = 0
     temporary = directory / f".{INDEX}.part"
     try:
         with temporary.open("w", encoding="utf-8") as index:
             for row in _links(session):
-                name = blobs.store(row.sha256, row.kind, row.media_type) if row.sha256 else None
-                index.write(json.dumps(index_line(row, name), ensure_ascii=False) + "\n")
+                names = blobs.store(row) if row.sha256 else None
+                index.write(json.dumps(index_line(row, names), ensure_ascii=False) + "\n")
                 lines += 1
             index.flush()
             os.fsync(index.fileno())
@@ -142,18 +151,35 @@ def export_files(session: Session, directory: Path, chunks: Chunks | None = None
 class _Blobs:
     """The blobs written (or found) in the directory, each once, by sha256."""
 
-    def __init__(self, directory: Path, chunks: Chunks) -> None:
-        self.directory, self.chunks = directory, chunks
-        self.names: dict[str, str] = {}
+    def __init__(self, directory: Path, chunks: Chunks, text_of: Callable[[int], Any]) -> None:
+        self.directory, self.chunks, self.text_of = directory, chunks, text_of
+        self.names: dict[str, tuple[str, str | None]] = {}
         self.written = self.present = self.bytes = 0
 
-    def store(self, sha256: str, kind: str | None, media_type: str | None) -> str:
+    def store(self, row: Any) -> tuple[str, str | None]:
+        """The names of the row's blob and of its text, written now unless already there."""
+        sha256 = row.sha256
         if sha256 in self.names:
             return self.names[sha256]
-        name = self.names[sha256] = f"{sha256}.{extension(kind, media_type)}"
+        name = f"{sha256}.{extension(row.kind, row.media_type)}"
         if (self.directory / name).is_file():  # renamed into place whole: an earlier export's
             self.present += 1
         else:
             self.bytes += write_blob(self.directory, name, sha256, self.chunks(sha256))
             self.written += 1
-        return name
+        text = self.text_of(row.blob_id)
+        text_name = f"{sha256}.text.txt" if text else None
+        if text_name and not (self.directory / text_name).is_file():
+            write_text(self.directory / text_name, text or "")
+        self.names[sha256] = (name, text_name)
+        return self.names[sha256]
+
+
+def write_text(path: Path, text: str) -> None:
+    """A file's text under a temporary name, renamed when whole."""
+    temporary = path.with_name(f".{path.name}.part")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
