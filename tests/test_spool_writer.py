@@ -4,6 +4,7 @@ handler relies on (govcrawler/crawl/spool.py)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,20 @@ def test_an_empty_body_keeps_no_file_but_has_the_empty_digest(tmp_path: Path) ->
         None, EMPTY_SHA256, 0, None
     )  # fmt: skip
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_a_dead_crawls_spool_is_swept_and_a_live_ones_kept(tmp_path: Path) -> None:
+    """A crawl killed before it removed its spool leaves it behind; the next crawl sweeps it."""
+    from govcrawler.crawl.spoolfiles import SPOOL_PREFIX, sweep
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f"{SPOOL_PREFIX}{dead.pid}-abc"
+    left.mkdir()
+    (left / "x.part").write_bytes(b"half a file")
+    alive = tmp_path / f"{SPOOL_PREFIX}{os.getppid()}-def"
+    alive.mkdir()
+    other = tmp_path / "someone-elses"
+    other.mkdir()
+    sweep(tmp_path)
+    assert not left.exists() and alive.is_dir() and other.is_dir()

@@ -71,6 +71,28 @@ def discard(spooled: Spooled | None) -> None:
         spooled.path.unlink(missing_ok=True)
 
 
+SPOOL_PREFIX = "govcrawler-spool-"  # then the crawl's process id
+
+
+def sweep(parent: Path) -> None:
+    """Remove the spool directories of crawls that died without removing theirs (SIGKILL, a
+    power cut): their process is gone, and what they held is fetched again by the next run."""
+    for directory in parent.glob(f"{SPOOL_PREFIX}*-*"):
+        pid = directory.name.removeprefix(SPOOL_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
 class Spool:
     """The crawl's spool directory (made on first use) and its size limit."""
 
@@ -86,9 +108,9 @@ class Spool:
         try:
             with self.lock:
                 if self.directory is None:
-                    self.directory = Path(
-                        tempfile.mkdtemp(prefix="govcrawler-spool-", dir=self.parent)
-                    )
+                    sweep(Path(self.parent or tempfile.gettempdir()))
+                    prefix = f"{SPOOL_PREFIX}{os.getpid()}-"
+                    self.directory = Path(tempfile.mkdtemp(prefix=prefix, dir=self.parent))
             fd, name = tempfile.mkstemp(dir=self.directory, suffix=".part")
         except OSError as exc:
             self.count("spool_error", "cannot write to the spool directory: %s", exc)
