@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -36,8 +36,9 @@ class ArchiveStats:
     captures: int
     stored_bodies: int
     revisits: int
-    raw_bytes: int  # the bytes of every capture as fetched
+    raw_bytes: int  # the bytes of every page and list capture as fetched
     stored_bytes: int  # the compressed bodies actually stored
+    file_captures: int  # of `captures`, those of files (their bodies: `stored_files`)
     per_column: list[tuple[str | None, str | None, int]]
     per_year: list[tuple[int | None, int]]
     files: int  # file URLs linked by archived pages (images, attachments)
@@ -55,6 +56,11 @@ class ArchiveStats:
         return self.stored_bytes / self.raw_bytes if self.raw_bytes else None
 
 
+# A page's or list's capture holds its body; a file's is in `file_blob`, and one too large to
+# keep stands for its declared size, which would swamp the pages' bytes.
+_PAGES = Capture.kind.in_(("page", "list"))
+
+
 def archive_stats(session: Session) -> ArchiveStats:
     """Counts of articles, versions, links, captures and files; where and since when."""
     captures = session.execute(
@@ -62,8 +68,9 @@ def archive_stats(session: Session) -> ArchiveStats:
             func.count(Capture.id),
             func.count(Capture.revisit_of),
             func.count(Capture.body),
-            func.coalesce(func.sum(Capture.body_length), 0),
+            func.coalesce(func.sum(case((_PAGES, Capture.body_length))), 0),
             func.coalesce(func.sum(func.length(Capture.body)), 0),
+            func.count(case((~_PAGES, Capture.id))),
         )
     ).one()
     blobs = session.execute(
@@ -90,6 +97,7 @@ def archive_stats(session: Session) -> ArchiveStats:
         revisits=captures[1],
         raw_bytes=captures[3],
         stored_bytes=captures[4],
+        file_captures=captures[5],
         per_column=[
             (column_id, name, n)
             for column_id, name, n in session.execute(

@@ -97,8 +97,9 @@ def stats_text(counts: read.ArchiveStats, where: str) -> str:
         f"aliases: {counts.aliases}",
         f"near-duplicate links: {counts.near_duplicates}",
         f"captures: {counts.captures} ({counts.stored_bodies} stored bodies,"
-        f" {counts.revisits} revisits)",
-        f"bytes: {counts.raw_bytes:,} raw, {counts.stored_bytes:,} stored compressed{ratio}",
+        f" {counts.revisits} revisits; {counts.file_captures} of files)",
+        f"bytes of pages and lists: {counts.raw_bytes:,} raw, {counts.stored_bytes:,} stored"
+        f" compressed{ratio}",
         f"files: {counts.files} linked, {counts.stored_files} bodies stored"
         f" ({counts.file_raw_bytes:,} bytes raw, {counts.file_stored_bytes:,} stored compressed)",
         f"fetched: {when(counts.first_fetch)} to {when(counts.last_fetch)}",
