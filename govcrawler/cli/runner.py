@@ -227,7 +227,7 @@ class CrawlResult:
         outcomes = {k[len("file_") :]: v for k, v in archived.items() if k.startswith("file_")}
         outcomes = {k: v for k, v in outcomes.items() if "/" not in k}
         if not outcomes and not self.with_prefix("govcrawler/files/"):
-            return []  # a spider whose pages link no file
+            return []  # no file was asked about this run
         kinds = {k[len("file_kind/") :]: v for k, v in archived.items() if "file_kind/" in k}
         texts = {k[len("file_text/") :]: v for k, v in archived.items() if "file_text/" in k}
         fetched = self.with_prefix("govcrawler/files/status/")
