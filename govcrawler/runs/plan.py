@@ -70,12 +70,7 @@ class CrawlPlan:
         known = self.known.get(url)
         if self.full or known is None:
             return {}
-        headers = {}
-        if known.etag:
-            headers["If-None-Match"] = known.etag
-        if known.last_modified:
-            headers["If-Modified-Since"] = known.last_modified
-        return headers
+        return validators(known.etag, known.last_modified)
 
     def file_wanted(self, url: str) -> bool:
         """Whether a file URL should be requested in this run."""
@@ -99,12 +94,7 @@ class CrawlPlan:
         known = self.files.get(url)
         if self.full or known is None or known.state != "stored":
             return {}
-        headers = {}
-        if known.etag:
-            headers["If-None-Match"] = known.etag
-        if known.last_modified:
-            headers["If-Modified-Since"] = known.last_modified
-        return headers
+        return validators(known.etag, known.last_modified)
 
     def _interval(self, known: KnownUrl) -> int:
         age = (self.now.date() - known.published_on).days if known.published_on else None
@@ -112,6 +102,16 @@ class CrawlPlan:
             if max_age is None or (age is not None and age <= max_age):
                 return days
         return self.schedule[-1][1]
+
+
+def validators(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """The conditional request headers of a last good response's validators."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
 
 
 def load_plan(settings: Any, spider: str, now: datetime | None = None) -> CrawlPlan:
