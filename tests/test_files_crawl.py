@@ -217,12 +217,18 @@ def test_the_attachments_view_has_a_row_per_link_as_files_md_says(gen1: Crawled)
 
 def test_export_files_writes_each_stored_file_once(gen1: Crawled, tmp_path: Path) -> None:
     cli(gen1.database, "export", "--format", "files", str(tmp_path / "out"))
-    written = {p.name.split(".")[0]: p for p in (tmp_path / "out").iterdir()}
+    out = tmp_path / "out"
+    written = {p.name.split(".")[0]: p for p in out.iterdir() if not p.name.endswith(".text.txt")}
     index = written.pop("index")
     assert set(written) == {file.sha256 for file in EXPECTED if file.kept}
     for digest, path in written.items():
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
     lines = [json.loads(line) for line in index.read_text("utf-8").splitlines()]
+    for line in lines:  # the text read from a file, beside it
+        if line["text_file"]:
+            text = (out / line["text_file"]).read_text("utf-8")
+            phrase = next(f.phrase for f in EXPECTED if f.url == line["url"])
+            assert phrase is None or phrase in text, line["url"]
     for file in EXPECTED:
         pages = [line["page_url"] for line in lines if line["url"] == file.url]
         assert len(pages) == len(file.linked_from) or not file.kept, file.id
