@@ -17,7 +17,9 @@ from parsel import Selector
 
 from govcrawler.exceptions import ExtractionError
 from govcrawler.extract import generic
-from govcrawler.extract.blocks import Block, blocks_of, media_of
+from govcrawler.extract.blocks import Block, blocks_of, is_attachment_line, media_of
+from govcrawler.extract.figures import Captions, take_captions
+from govcrawler.extract.furniture import WIDGET_XPATH
 from govcrawler.extract.model import Article
 from govcrawler.extract.text import clean_text, comparable_text, strip_boilerplate, tidy_text
 from govcrawler.extract.urls import article_ref
@@ -31,6 +33,8 @@ KNOWN_CONTAINERS: tuple[tuple[str, str], ...] = (
     ("artleft", "div.artleft"),
     ("TRS_Editor", ".TRS_Editor"),
     ("zoom", "#zoom"),
+    # HTML5's own name for an article's content: templates of no CMS we know use it
+    ("article", "article"),
 )
 # Page furniture removed before anything is read: never article text on any template.
 _FURNITURE = (
@@ -103,13 +107,17 @@ def article_from_page(html: str, url: str, column_name: str | None = None) -> Ar
     title = _title(page, metas)
     published_on, date_source = _published_on(page, metas, url)
     page.xpath(_FURNITURE_XPATH).drop()
+    page.xpath(WIDGET_XPATH).drop()
     _drop_headline(page, title)
     template, container = _container(page)
     if container is not None:
+        named = take_captions(container.root)
         blocks, path = blocks_of(container), "container"
     else:
+        named = take_captions(page.root)
         blocks, path = generic.main_blocks(page), "generic"
-    body, captions, images, attachments = _content(blocks, url, title)
+    labels = (title, _meta(metas, "ColumnName") or "")
+    body, captions, images, attachments = _content(blocks, url, labels, named)
     body = _without_cut_paragraph(html, body)
     if not title:
         raise ExtractionError(url, "missing title")
@@ -142,16 +150,22 @@ def _container(page: Selector) -> tuple[str, Selector | None]:
     return "unknown", None
 
 
-def _content(blocks: list[Block], url: str, title: str) -> tuple[list[str], list[str], list, list]:
-    """Body paragraphs, captions, images and attachments from the container's blocks."""
-    texts = [block.text for block in blocks if block.text]
+def _content(
+    blocks: list[Block], url: str, labels: tuple[str, str], named: Captions
+) -> tuple[list[str], list[str], list, list]:
+    """Body paragraphs, captions, images and attachments from the container's blocks.
+
+    `labels` are the headline and the column's name: a block repeating either inside the
+    body container is the page's furniture, not text. A line of attachment links is left to
+    the attachments."""
+    texts = [b.text for b in blocks if b.text and not is_attachment_line(b, url)]
     kept = set(strip_boilerplate(texts))
-    title_key = comparable_text(title)
+    label_keys = {comparable_text(label) for label in labels if label}
     body: list[str] = []
     for text in texts:
-        if text in kept and comparable_text(text) != title_key and text not in body[-1:]:
+        if text in kept and comparable_text(text) not in label_keys and text not in body[-1:]:
             body.append(text)
-    images, captions, attachments = media_of(blocks, url, set(body))
+    images, captions, attachments = media_of(blocks, url, set(body), named)
     return body, captions, images, attachments
 
 

@@ -14,6 +14,8 @@ from functools import lru_cache
 
 from w3lib.html import remove_tags, replace_entities
 
+from govcrawler.extract.furniture import is_furniture_line
+
 # Zero-width and BOM characters that editors leave in text; they are never content.
 _INVISIBLE = tuple((character, "") for character in "\u200b\u200c\u200d\u2060\ufeff\u00ad")
 # The apostrophe and quote styles that comparison folds into one.
@@ -167,7 +169,7 @@ def is_boilerplate_line(line: str) -> bool:
         return True
     if text in _NAV_WORDS:
         return True
-    return _BOILERPLATE.match(text) is not None
+    return _BOILERPLATE.match(text) is not None or is_furniture_line(text)
 
 
 def strip_boilerplate(paragraphs: list[str]) -> list[str]:

@@ -1,0 +1,95 @@
+"""Page furniture by role: the date line, print/share/font-size widgets, "close window",
+previous/next links and breadcrumbs, wherever a template puts them (inside the body container
+too).
+
+Two kinds of rule. In the DOM, a widget is known by what it does, not by where it sits: a link
+or control that prints, closes the window, resizes the font or shares the page
+(`WIDGET_XPATH`). In the text, `is_furniture_line` takes a line apart into furniture tokens (a
+labelled date, a widget word, a metadata label beside a date) and calls it furniture only
+when nothing else is left: so "Updated:2025.03.18 | Print | Close" goes, while a sentence
+that mentions printing or closing keeps its other words and stays.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Links and controls whose action is a page widget (javascript: hrefs and onclick handlers).
+_ACTIONS = ("print(", "window.close", "setfont", "fontzoom", "doZoom", "shareto", "addfavorite")
+_LOWER = "translate(., 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+WIDGET_XPATH = " | ".join(
+    f"descendant-or-self::*/@{attribute}[{' or '.join(tests)}]/.."
+    for attribute, tests in (
+        (
+            "href",
+            [
+                f"starts-with({_LOWER}, 'javascript:') and contains({_LOWER}, '{a.lower()}')"
+                for a in _ACTIONS
+            ],
+        ),
+        ("onclick", [f"contains({_LOWER}, '{a.lower()}')" for a in _ACTIONS]),
+    )
+)
+
+_DATE = (
+    r"\d{4}\s*[.\-/年]\s*\d{1,2}\s*[.\-/月]\s*\d{1,2}\s*日?"
+    r"(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
+)
+# Only labels that name a page's publication: a bare "Date:" or "时间：" opens real lines
+# of notices ("时间：2025年3月18日" of a meeting) and is left alone.
+_DATE_LABELS = (
+    r"(?:last\s+)?updated?(?:\s+(?:on|at|time))?|update\s+time|published(?:\s+on)?|"
+    r"publish(?:ed)?\s+(?:date|time)|release(?:d)?\s+(?:date|time|on)|posted\s+on|"
+    r"发布时间|发布日期|更新时间|更新日期|发表时间|发布于|上传时间"
+)
+_BYLINES = r"source|author|editor|views|clicks|来源|作者|编辑|责任编辑|浏览次数|点击数|阅读次数"
+# Tokens that make a line furniture by themselves.
+_STRONG = [
+    rf"(?:{_DATE_LABELS})\s*[:：]?\s*{_DATE}",
+    r"print(?:\s+(?:this\s+)?(?:page|article))?",
+    r"close(?:\s+(?:this\s+)?(?:window|page))?",
+    r"share(?:\s+(?:to|this|on))?",
+    r"font\s*size",
+    r"字号",
+    r"字体",
+    r"【\s*(?:打印(?:本页|此页)?|关闭(?:本页|窗口|此页)?|收藏(?:本页)?|分享|返回顶部|[大中小])\s*】",
+    r"(?:打印(?:本页|此页)?|关闭(?:本页|窗口|此页)?|返回顶部)",
+    r"\[\s*(?:print|close|top|back)\s*\]",
+]
+# Tokens left over from a widget once its strong word is there (the sizes of a font bar, the
+# targets of a share bar, a byline beside the date), never furniture alone.
+_WEAK = [
+    _DATE,
+    r"(?:large|medium|small|big|a\s*\+|a\s*-|a)",
+    r"[大中小]",
+    r"(?:wechat|weibo|qq|qzone|facebook|twitter|linkedin|e-?mail)",
+    r"(?:back\s+to\s+)?top",
+    rf"(?:{_BYLINES})\s*[:：]\s*[^|｜]{{0,40}}?(?=\s*[|｜]|\s*$|\s+(?:{_BYLINES}|{_DATE_LABELS})\s*[:：])",
+]
+_SEPARATORS = re.compile(r"[\s|｜/·•\-–—()\[\]【】:：,，]+")
+
+
+def _alternatives(rules: list[str]) -> re.Pattern[str]:
+    """One pattern of whole tokens: a rule never matches inside a word ("share" of
+    "shareholders", "a" of "and")."""
+    return re.compile("|".join(f"(?<![a-z0-9])(?:{rule})(?![a-z])" for rule in rules))
+
+
+_STRONG_RE = _alternatives(_STRONG)
+_ANY_TOKEN = _alternatives([*_STRONG, *_WEAK])
+# Whole lines by their opening words: previous/next links and breadcrumbs.
+_LEADING = re.compile(
+    r"(?:previous|prev|next)(?:\s+(?:article|story|post|news|page))?\s*[:：]"
+    r"|(?:上一篇|下一篇|上一条|下一条)\s*[:：]?"
+    r"|(?:home|首页)\s*[>»›＞]"
+    r"|(?:current\s+location|your\s+location|you\s+are\s+here|当前位置|您的位置|您现在的位置)\s*[:：]"
+)
+
+
+def is_furniture_line(comparable: str) -> bool:
+    """True for a line (in `comparable_text` form) that is only page furniture."""
+    if _LEADING.match(comparable):
+        return True
+    if not _STRONG_RE.search(comparable):
+        return False
+    return not _SEPARATORS.sub("", _ANY_TOKEN.sub(" ", comparable))
