@@ -79,8 +79,8 @@ _STRONG_RE = _alternatives(_STRONG)
 _ANY_TOKEN = _alternatives([*_STRONG, *_WEAK])
 # Whole lines by their opening words: previous/next links and breadcrumbs.
 _LEADING = re.compile(
-    r"(?:previous|prev|next)(?:\s+(?:article|story|post|news|page))?\s*[:：]"
-    r"|(?:上一篇|下一篇|上一条|下一条)\s*[:：]?"
+    r"[\[【(]?\s*(?:previous|prev|next)(?:\s+(?:article|story|post|news|page))?\s*[:：]"
+    r"|[\[【(]?\s*(?:上一篇|下一篇|上一条|下一条)\s*[:：]?"
     r"|(?:home|首页)\s*[>»›＞]"
     r"|(?:current\s+location|your\s+location|you\s+are\s+here|当前位置|您的位置|您现在的位置)\s*[:：]"
 )
