@@ -38,7 +38,9 @@ def clean_article(item: ArticlePage) -> ArticlePage:
         article,
         title=" ".join(nfc(article.title).split()),
         body=body,
-        captions=tuple(c for c in (nfc(c) for c in article.captions) if c in body),
+        # a caption is kept unless the line rules take it for furniture: since issue 15 a
+        # figure's or a cell's caption is no body paragraph (`extract/figures.py`)
+        captions=tuple(c for c in (nfc(c) for c in article.captions) if strip_boilerplate([c])),
     )
     return item
 
