@@ -259,3 +259,31 @@ def test_the_column_label_inside_the_container_is_not_body() -> None:
     assert article.body == (
         "The province opened a new railway line on January 1, linking two cities.",
     )
+
+
+def test_a_figure_on_the_generic_path_keeps_its_caption_out_of_the_body() -> None:
+    story = "".join(
+        f"<p>Paragraph {n} tells how the new railway line links two cities and what it means"
+        " for travellers in the region.</p>"
+        for n in range(6)
+    )
+    page = (
+        "<html><head><title>A headline</title></head><body><h1>A headline</h1>"
+        "<div class='story-x'><p>Updated:2025.01.02 <a href='javascript:window.print()'>Print</a>"
+        f"</p>{story}<figure><img src='/10462/a.jpg' alt='Chengdu'><figcaption>A train leaves Chengdu."
+        f"</figcaption></figure><p>Passengers board in Chengdu.</p>{story}"
+        "<p>Attachment: <a href='/10462/t.pdf'>Timetable (PDF)</a> (1.2 MB)</p></div></body></html>"
+    )
+    article = article_from_page(page, URL)
+    assert article.extraction_path == "generic"
+    assert [i.caption for i in article.images] == ["A train leaves Chengdu."]
+    assert "A train leaves Chengdu." not in article.body
+    assert "Passengers board in Chengdu." in article.body
+    assert not any("Updated" in p or "Timetable" in p for p in article.body)
+
+
+def test_a_class_that_only_contains_pic_does_not_set_a_paragraph_apart() -> None:
+    body = TEXT + "<p><img src='a.jpg'></p><p class='topic'>Trains run hourly.</p>"
+    assert [i.caption for i in article_from_page(_page(body), URL).images] == [None]
+    named = TEXT + "<p><img src='a.jpg'></p><p class='pic-note'>A new station.</p>"
+    assert [i.caption for i in article_from_page(_page(named), URL).images] == ["A new station."]

@@ -35,14 +35,14 @@ _PHOTO_CREDIT = re.compile(
 )
 # An opening tag that sets its block apart as a caption: centred, or named for one.
 _SET_APART = re.compile(
-    r"^<(?:center\b|[^>]*(?:text-align:\s*center|align=\"center\"|class=\"[^\"]*"
+    r"^<(?:center\b|[^>]*(?:text-align:\s*center|align=\"center\"|class=\"(?:[^\"]*[\s_-])?"
     r"(?:caption|pic|photo|img)))",
     re.IGNORECASE,
 )
 # What a line of attachment links says besides the links themselves.
 _ATTACHMENT_LABEL = re.compile(
     r"^(?:(?:attachments?|annex(?:es)?|appendix|enclosures?|downloads?|附件|相关附件|附件下载|下载)"
-    r"\s*\d*\s*[:：]?)?\s*[\d.、()（）\s]*$",
+    r"\s*\d*\s*[:：]?)?[\d.、()（）\s]*(?:[(（]\s*[\d.]+\s*[kmg]?b\s*[)）])?\s*$",
     re.IGNORECASE,
 )
 
