@@ -272,7 +272,8 @@ def test_a_figure_on_the_generic_path_keeps_its_caption_out_of_the_body() -> Non
         "<div class='story-x'><p>Updated:2025.01.02 <a href='javascript:window.print()'>Print</a>"
         f"</p>{story}<figure><img src='/10462/a.jpg' alt='Chengdu'><figcaption>A train leaves Chengdu."
         f"</figcaption></figure><p>Passengers board in Chengdu.</p>{story}"
-        "<p>Attachment: <a href='/10462/t.pdf'>Timetable (PDF)</a> (1.2 MB)</p></div></body></html>"
+        "<p>Attachment: <a href='/10462/t.pdf'>Timetable (PDF)</a> (1.2 MB)</p>"
+        "</div></body></html>"
     )
     article = article_from_page(page, URL)
     assert article.extraction_path == "generic"
