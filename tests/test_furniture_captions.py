@@ -271,7 +271,8 @@ def test_a_figure_on_the_generic_path_keeps_its_caption_out_of_the_body() -> Non
         "<html><head><title>A headline</title></head><body><h1>A headline</h1>"
         "<div class='story-x'><p>Updated:2025.01.02 <a href='javascript:window.print()'>Print</a>"
         f"</p>{story}<figure><img src='/10462/a.jpg' alt='Chengdu'>"
-        "<figcaption>A train leaves Chengdu.</figcaption></figure><p>Passengers board in Chengdu.</p>{story}"
+        "<figcaption>A train leaves Chengdu.</figcaption></figure>"
+        f"<p>Passengers board in Chengdu.</p>{story}"
         "<p>Attachment: <a href='/10462/t.pdf'>Timetable (PDF)</a> (1.2 MB)</p>"
         "</div></body></html>"
     )
