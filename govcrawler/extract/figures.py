@@ -46,7 +46,7 @@ def take_captions(container: etree._Element) -> Captions:
     """The captions of the images under `container`, their elements removed from it."""
     captions = Captions()
     spent: list[etree._Element] = []
-    for image in container.iter("img"):
+    for image in list(container.iter("img")):  # a list: cells are rewritten on the way
         src = image.get("src")
         if not src:
             continue
