@@ -19,7 +19,7 @@ from govcrawler.exceptions import ExtractionError
 from govcrawler.extract import generic
 from govcrawler.extract.blocks import Block, blocks_of, is_attachment_line, media_of
 from govcrawler.extract.figures import Captions, take_captions
-from govcrawler.extract.furniture import WIDGET_XPATH
+from govcrawler.extract.furniture import drop_widgets
 from govcrawler.extract.model import Article
 from govcrawler.extract.text import clean_text, comparable_text, strip_boilerplate, tidy_text
 from govcrawler.extract.urls import article_ref
@@ -107,7 +107,7 @@ def article_from_page(html: str, url: str, column_name: str | None = None) -> Ar
     title = _title(page, metas)
     published_on, date_source = _published_on(page, metas, url)
     page.xpath(_FURNITURE_XPATH).drop()
-    page.xpath(WIDGET_XPATH).drop()
+    drop_widgets(page.root)
     _drop_headline(page, title)
     template, container = _container(page)
     if container is not None:

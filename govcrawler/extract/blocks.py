@@ -85,8 +85,10 @@ def is_attachment_line(block: Block, base_url: str) -> bool:
     rest = block.text
     found = False
     for href, text in block.links:
+        if not text or "." not in href:  # cheap before the URL is resolved
+            continue
         url = canonical_url(href, base_url)
-        if url and _DOCUMENT.search(url) and text:
+        if url and _DOCUMENT.search(url):
             rest, found = rest.replace(text, " "), True
     return found and bool(_ATTACHMENT_LABEL.match(rest.strip()))
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from govcrawler.extract.furniture import remove_element
 from govcrawler.extract.text import clean_text
 
 CAPTION_MAX_CHARS = 400
@@ -143,17 +144,8 @@ def _keep_only_images(cell: etree._Element) -> None:
 
 
 def _remove(element: etree._Element) -> None:
-    """Take `element` out of the tree, keeping the text that follows it."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    if element.tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
+    """Take a caption out of the tree; a cell keeps its place in the row, empty."""
     if element.tag in ("td", "th"):
-        element.clear()  # a cell keeps its place in the row, empty
-        return
-    parent.remove(element)
+        element.clear()
+    else:
+        remove_element(element)
