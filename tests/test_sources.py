@@ -27,6 +27,7 @@ from govcrawler.runs.records import RunRecorder
 from govcrawler.spiders.sc_open_governance import OpenGovernanceSpider
 from storage import runs
 from tests.conftest import SITE_COPY, new_database
+from tests.test_cli_archive import ARTICLES
 from tests.test_schema_0004 import downgrade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,7 +260,7 @@ def test_crawl_runs_every_spider_with_one_summary_each_and_runs_names_them(
     assert where == f"archive: {database}"
     blocks = summaries.split("\n\n")
     assert [block.splitlines()[0] for block in blocks] == [f"spider: {ENGLISH}", f"spider: {TOY}"]
-    assert "articles: 37 new," in blocks[0]
+    assert f"articles: {len(ARTICLES)} new," in blocks[0]  # the saved site's English articles
     assert "pages fetched: 5 (200 4, 404 1)" in blocks[1]  # robots.txt, the list, 3 notices
     assert "captures: 3 stored" in blocks[1]
     with sqlite3.connect(database) as connection:
