@@ -47,6 +47,10 @@ def describe(change: Change) -> str:
     """What changed, in one line: the field and its old and new value, or the event."""
     if change.change != "changed":
         return change.change
+    if change.origin == "reextract":  # our extraction changed, not the site: said first
+        return (
+            f"re-extracted {change.field}: {_value(change.old_value)} → {_value(change.new_value)}"
+        )
     return f"changed {change.field}: {_value(change.old_value)} → {_value(change.new_value)}"
 
 
@@ -75,8 +79,10 @@ def changes(
     """List new, changed and withdrawn documents and articles, newest first.
 
     Each change: when it was detected, the article or document (id, 文号, title, URL), and
-    what changed (the field, old → new; a body by its length and digest). --json prints one
-    JSON object per line.
+    what changed (the field, old → new; a body by its length and digest). A field that a newer
+    extraction of an archived capture corrected (`govcrawler reextract`) is listed as
+    "re-extracted", not "changed": the site did not change it. --json prints one JSON object
+    per line (its "origin": crawl or reextract).
 
     Example: govcrawler changes --since 2026-12-01 --field validity
     """
