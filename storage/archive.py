@@ -25,7 +25,7 @@ from storage.changes import CHANGED, NEW, RETURNED, changed_fields, record_chang
 from storage.documents import document_of, index_title, same_number, write_document
 from storage.file_links import links_of, record_file_links
 from storage.indexing import SearchIndex, search_index
-from storage.models import Article, ArticleAlias, ArticleVersion, table_of
+from storage.models import Article, ArticleAlias, ArticleVersion, Capture, table_of
 from storage.neardup_links import _index_bands, _link_near_duplicate, _refresh_fingerprints
 from storage.sightings import (
     _SEEN,
@@ -89,6 +89,9 @@ _SEEN_CHANGED = _by_id(
     _article, "last_seen_at", "withdrawn_at", "column_id", "published_on", "published_year"
 )
 _MAKE_CURRENT = _by_id(_article, "current_version_id")
+_FETCHED_AT = select(table_of(Capture).c.fetched_at).where(
+    table_of(Capture).c.id == bindparam("id")
+)
 _REEXTRACTED = _by_id(_article, "column_id", "published_on", "published_year")
 
 
@@ -122,6 +125,8 @@ def record_article(
         result = _reextracted(db, search_index(session), record, visit)
         if result.outcome != Outcome.NEW_VERSION:
             return result
+        # The files are linked as of the capture read, not of the re-extraction.
+        seen_at = db.execute(_FETCHED_AT, {"id": capture_id}).scalar() or seen_at
     else:
         result = _record_article(db, search_index(session), record, visit)
         _link_capture(db, capture_id, result.article_id)

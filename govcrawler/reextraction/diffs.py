@@ -68,9 +68,11 @@ class Report:
     problems: int = 0
     fields: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
+    changes: list[tuple[int, str, list[str]]] = field(default_factory=list)  # id, url, fields
 
     def add(self, change: Change) -> None:
         self.changed += 1
+        self.changes.append((change.article_id, change.url, sorted(change.fields)))
         for name, diff in change.fields.items():
             self.fields[name] += 1
             shown = self.examples.setdefault(name, [])
@@ -87,3 +89,17 @@ class Report:
                 out.append(f"\n{name} of {article_id} {url}:")
                 out += [f"    {line}" for line in diff.splitlines()]
         return out
+
+    def as_json(self, applied: bool) -> dict[str, Any]:
+        """The report for a program: every changed page with its fields, the counts."""
+        return {
+            "applied": applied,
+            "pages": self.pages,
+            "changed": self.changed,
+            "problems": self.problems,
+            "fields": dict(sorted(self.fields.items())),
+            "changes": [
+                {"article_id": article_id, "url": url, "fields": fields}
+                for article_id, url, fields in self.changes
+            ],
+        }
