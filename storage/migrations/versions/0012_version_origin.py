@@ -117,7 +117,8 @@ def downgrade() -> None:
         ("article_version", "extractor_revision"),
         ("article_version", "origin"),
     ):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column(column)
+        # Not a batch: SQLite would rebuild the table under the views that read it; its own
+        # DROP COLUMN (3.35) keeps the table, as PostgreSQL's does.
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     op.execute(_view(EARLIER_ARTICLE_VERSIONS_VIEW))
     op.execute(_view(EARLIER_FIELD_CHANGES_VIEW))
