@@ -2,19 +2,36 @@
 SQLite and PostgreSQL: a changed result is a new version made by re-extraction, with its
 changes so marked, the search index and near-duplicate bands following it and the article's
 sightings untouched; an unchanged result writes nothing; a page read as another URL is not
-written. Revision 0012 says `crawl` of everything before it and downgrades keeping every row."""
+written. Revision 0012 says `crawl` of everything before it and downgrades keeping every row.
+And `govcrawler reextract` itself on each backend, over pages archived with an older extraction;
+it exits 75 while a crawl holds the archive."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from alembic import command
+from click.testing import CliRunner
 from sqlalchemy import Engine
 
 import storage
+from govcrawler import settings
+from govcrawler.cli import main
+from govcrawler.cli.lock import ArchiveLock, lock_path
+from govcrawler.reextraction.extraction import CapturedPage, extract_page
 from storage.db import _alembic_config
-from tests.conftest import index_search, numbered_article, raw_rows, url_of
+from tests.conftest import (
+    FixturePage,
+    fixture_pages,
+    index_search,
+    numbered_article,
+    raw_rows,
+    url_of,
+)
 
 CRAWLED = datetime(2026, 12, 1, 8, tzinfo=UTC)
 GONE = CRAWLED + timedelta(days=2)
@@ -120,3 +137,72 @@ def test_0012_says_crawl_of_what_came_before_and_downgrades_keeping_rows(engine:
         == [{"origin": "crawl", "extractor_revision": None}] * 2
     )
     assert {r["origin"] for r in raw_rows(url, "SELECT origin FROM field_changes")} == {"crawl"}
+
+
+# --- the command, on both backends: an archive written by the write path with an older
+# extraction of three saved pages (captions and 来源 dropped), their captures kept ------------
+
+
+def older_archive(engine: Engine) -> dict[str, str]:
+    """Three pages archived as an older extraction read them; what the current one fixes."""
+    wanted = {"article_with_captions": None, "article": None, "document_with_source": None}
+    for page in fixture_pages(None):
+        record = extract_page(captured(page)).record
+        assert record is not None
+        if page.page_type == "article":
+            kind = "article_with_captions" if record.captions else "article"
+        else:
+            kind = "document_with_source" if record.document.source else "document"  # type: ignore[union-attr]
+        if wanted.get(kind, "") is None:
+            wanted[kind] = page.url
+            write_older(engine, page, record)
+    return {kind: url for kind, url in wanted.items() if url}
+
+
+def captured(page: FixturePage, article_id: int = 0) -> CapturedPage:
+    return CapturedPage(article_id, page.page_type, page.url, page.path.read_bytes(), None, 0)
+
+
+def write_older(engine: Engine, page: FixturePage, record: storage.ArticleRecord) -> None:
+    older = dataclasses.replace(record, origin=storage.CRAWL, captions=[])
+    if record.document is not None:
+        older = dataclasses.replace(
+            older, document=dataclasses.replace(record.document, source=None)
+        )
+    with storage.session_factory(engine).begin() as session:
+        capture = storage.CaptureRecord(page.url, page.url, 200, CRAWLED, page.path.read_bytes())
+        capture_id = storage.record_capture(session, capture).id
+        storage.record_article(session, older, CRAWLED, capture_id)
+
+
+def reextract(engine: Engine, *args: str) -> Any:
+    result = CliRunner().invoke(main, ["reextract", "--json", *args, "--database", url_of(engine)])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_reextract_on_each_backend_fixes_the_older_pages_once(engine: Engine) -> None:
+    pages = older_archive(engine)
+    url = url_of(engine)
+    dry = reextract(engine, "--dry-run")
+    assert {c["url"]: c["fields"] for c in dry["changes"]} == {
+        pages["article_with_captions"]: ["captions"],
+        pages["document_with_source"]: ["source"],
+    }
+    assert raw_rows(url, "SELECT count(*) AS n FROM article_version") == [{"n": 3}]
+    assert reextract(engine)["changed"] == 2
+    made = raw_rows(url, "SELECT url, origin FROM article_versions WHERE is_current = 1")
+    assert sorted(r["origin"] for r in made) == ["crawl", "reextract", "reextract"]
+    source = raw_rows(url, "SELECT source FROM documents")
+    assert source[0]["source"]
+    assert reextract(engine)["changed"] == 0
+    assert raw_rows(url, "SELECT count(*) AS n FROM article_version") == [{"n": 5}]
+    assert reextract(engine, "--spider", "sc_zwgk", "--dry-run")["pages"] == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_reextract_waits_for_no_crawl_it_exits_75(engine: Engine) -> None:
+    with ArchiveLock(lock_path(url_of(engine), lock_dir=settings.GOVCRAWLER_LOCK_DIR)):
+        result = CliRunner().invoke(main, ["reextract", "--database", url_of(engine)])
+    assert result.exit_code == 75
+    assert "another crawl is running on this archive" in result.output
