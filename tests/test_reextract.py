@@ -203,8 +203,13 @@ def test_selection_and_problems(older: Path, tmp_path: Path) -> None:
             "UPDATE capture SET body = ? WHERE article_id = ? AND kind = 'page'",
             (b"x\x9c\x03\x00\x00\x00\x00\x01", one),  # zlib of b""
         )
+        connection.execute(
+            "UPDATE capture SET body = ? WHERE article_id = ? AND kind = 'page'",
+            (b"not zlib", english["changes"][1]["article_id"]),
+        )
     done = govcrawler("reextract", "--database", sqlite_url(archive))
     assert done.returncode == 0, done.stderr
     problems = done.stderr.strip().splitlines()
-    assert len(problems) == 1 and problems[0].startswith(f"problem: article {one} ")
-    assert "Traceback" not in done.stderr and "40 re-extracted" in done.stdout
+    assert len(problems) == 2 and problems[0].startswith(f"problem: article {one} ")
+    assert "does not decompress" in problems[1]
+    assert "Traceback" not in done.stderr and "39 re-extracted" in done.stdout

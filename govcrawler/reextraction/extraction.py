@@ -31,6 +31,7 @@ class CapturedPage:
     body: bytes
     content_type: str | None
     capture_id: int
+    unreadable: str | None = None  # why the capture's bytes could not be read back
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Extracted:
 def extract_page(page: CapturedPage) -> Extracted:
     """The page read as the crawl reads it (decoding, extractor, cleaning, validation), its
     record made by re-extraction, with its derived values computed here, off the writer."""
+    if page.unreadable is not None:
+        return Extracted(page.article_id, page.capture_id, problem=page.unreadable)
     text, _encoding = page_text(page.body, page.content_type)
     try:
         if page.kind == DOCUMENT:

@@ -82,18 +82,29 @@ def batch_of(session: Session, selection: Selection, after: int, size: int) -> l
         query = query.where(is_document if selection.kind == DOCUMENT else ~is_document)
     pages = []
     for row in session.execute(query):
-        stored = row.body if row.body is not None else row.original_body
+        body, unreadable = _body(row.body if row.body is not None else row.original_body)
         pages.append(
             CapturedPage(
                 article_id=row.id,
                 kind=DOCUMENT if row.is_document else ARTICLE,
                 url=row.final_url,
-                body=zlib.decompress(stored) if stored is not None else b"",
+                body=body,
                 content_type=_content_type(row.headers or {}),
                 capture_id=row.capture_id,
+                unreadable=unreadable,
             )
         )
     return pages
+
+
+def _body(stored: bytes | None) -> tuple[bytes, str | None]:
+    """A capture's raw bytes, or why they cannot be had (a problem of that page only)."""
+    if stored is None:
+        return b"", "the capture keeps no body"
+    try:
+        return zlib.decompress(stored), None
+    except zlib.error as error:
+        return b"", f"the capture's body does not decompress ({error})"
 
 
 def _content_type(headers: dict[str, str]) -> str | None:
