@@ -162,9 +162,10 @@ def list_changes(
     field: str | None = None,
     spider: str | None = None,
     limit: int | None = None,
+    origin: str | None = None,
 ) -> list[Change]:
-    """Changes detected at or after `since`, of `field`, seen by `spider`'s runs; newest
-    first."""
+    """Changes detected at or after `since`, of `field`, seen by `spider`'s runs, of `origin`
+    (crawl: the site's; reextract: our extraction's); newest first."""
     where: list[str] = []
     params: dict[str, Any] = {}
     if since is not None:
@@ -176,6 +177,9 @@ def list_changes(
     if spider is not None:
         where.append("spider = :spider")
         params["spider"] = spider
+    if origin is not None:
+        where.append("origin = :origin")
+        params["origin"] = origin
     names = ", ".join(Change.__dataclass_fields__)
     query = text(
         f"SELECT {names} FROM field_changes"

@@ -165,6 +165,8 @@ def test_reextract_fixes_them_as_reextraction_then_writes_nothing(
     assert {c["change"] for c in changes if c["origin"] == "crawl"} == {"new"}
     text = govcrawler("changes", "--field", "source", "--database", sqlite_url(archive)).stdout
     assert "re-extracted source: (none) → " in text and "changed source" not in text
+    site = govcrawler("changes", "--origin", "crawl", "--json", "--database", sqlite_url(archive))
+    assert len(site.stdout.splitlines()) == len(changes) - 41
     article_id = fixes[0]["article_id"]
     shown = govcrawler("show", str(article_id), "--versions", "--database", sqlite_url(archive))
     assert shown.returncode == 0 and "(re-extracted)" in shown.stdout

@@ -65,6 +65,11 @@ def _value(value: str | None, width: int = 60) -> str:
 @click.option("--field", "field_name", metavar="F", help="Only changes of this field (validity…).")
 @click.option("--spider", metavar="NAME", help="Only changes seen by this spider's runs.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (the newest).")
+@click.option(
+    "--origin",
+    type=click.Choice(["crawl", "reextract"]),
+    help="Only what the site changed (crawl) or what re-extraction corrected (reextract).",
+)
 @json_option
 @database_option
 @one_line_errors
@@ -73,6 +78,7 @@ def changes(
     field_name: str | None,
     spider: str | None,
     limit: int | None,
+    origin: str | None,
     as_json: bool,
     database: str,
 ) -> None:
@@ -88,7 +94,9 @@ def changes(
     """
     moment = parse_since(since)
     with archive_session(database) as session:
-        found = list_changes(session, since=moment, field=field_name, spider=spider, limit=limit)
+        found = list_changes(
+            session, since=moment, field=field_name, spider=spider, limit=limit, origin=origin
+        )
     if as_json:
         for change in found:
             row = {name: getattr(change, name) for name in Change.__dataclass_fields__}
