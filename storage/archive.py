@@ -26,7 +26,12 @@ from storage.documents import document_of, index_title, same_number, write_docum
 from storage.file_links import links_of, record_file_links
 from storage.indexing import SearchIndex, search_index
 from storage.models import Article, ArticleAlias, ArticleVersion, Capture, table_of
-from storage.neardup_links import _index_bands, _link_near_duplicate, _refresh_fingerprints
+from storage.neardup_links import (
+    _index_bands,
+    _link_near_duplicate,
+    _refresh_fingerprints,
+    _relink,
+)
 from storage.sightings import (
     _SEEN,
     _VERSION_SEEN,
@@ -261,8 +266,9 @@ def _reextracted(
 ) -> Result:
     """A re-extraction's record: a new version only when what a reader sees changed. The site
     was not fetched: the article's sightings and withdrawal stay as they are, the new version
-    spans the sightings of the one it corrects (the same capture, read better), and each
-    changed field is recorded as the re-extraction's, not the site's."""
+    spans the sightings of the one it corrects (the same capture, read better), each changed
+    field is recorded as the re-extraction's, not the site's, and the near-duplicate links
+    follow the corrected body (`_relink`)."""
     found = db.execute(_FIND_SAME, {"url": record.url, "canonical_id": record.canonical_id})
     row = found.first()
     if row is None:
@@ -281,5 +287,7 @@ def _reextracted(
     record_changes(db, article.id, version_id, CHANGED, visit.seen_at, None, fields, REEXTRACT)
     search.add(article.id, index_title(record.title, record.document), record.body)
     db.execute(_REEXTRACTED, _set(article.id, column_id=record.column_id, **_dated(record)))
-    _refresh_fingerprints(db, article.id, record)
+    if record.body != current.body:  # a caption or a 来源 fixed: the links stand as they are
+        _refresh_fingerprints(db, article.id, record)
+        _relink(db, article.id, record, visit.seen_at)
     return Result(Outcome.NEW_VERSION, article.id)

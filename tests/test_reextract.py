@@ -145,10 +145,12 @@ def test_reextract_fixes_them_as_reextraction_then_writes_nothing(
 ) -> None:
     archive = copy_of(older, tmp_path / "archive.sqlite3")
     seen = rows(archive, "SELECT id, last_seen_at, withdrawn_at FROM article ORDER BY id")
+    links = rows(archive, STATE["near_duplicate"])
     report = reextract(archive)
     assert report["applied"] and report["changed"] == 41
     assert current_content(archive) == current_content(current)  # fixed, as a crawl makes it
     assert rows(archive, "SELECT id, last_seen_at, withdrawn_at FROM article ORDER BY id") == seen
+    assert links and rows(archive, STATE["near_duplicate"]) == links  # no body changed
     made = rows(
         archive, "SELECT origin, extractor_revision, count(*) FROM article_version GROUP BY 1, 2"
     )

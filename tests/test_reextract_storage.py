@@ -32,6 +32,7 @@ from tests.conftest import (
     raw_rows,
     url_of,
 )
+from tests.test_neardup import english_pairs, site_bodies
 
 CRAWLED = datetime(2026, 12, 1, 8, tzinfo=UTC)
 GONE = CRAWLED + timedelta(days=2)
@@ -53,9 +54,11 @@ def crawled(engine: Engine) -> storage.ArticleRecord:
     return record
 
 
-def again(engine: Engine, record: storage.ArticleRecord) -> storage.Result:
+def again(
+    engine: Engine, record: storage.ArticleRecord, capture_id: int | None = 1
+) -> storage.Result:
     with storage.session_factory(engine).begin() as session:
-        return storage.record_article(session, record, REEXTRACTED, capture_id=1)
+        return storage.record_article(session, record, REEXTRACTED, capture_id)
 
 
 def fixed(record: storage.ArticleRecord) -> storage.ArticleRecord:
@@ -206,3 +209,24 @@ def test_reextract_waits_for_no_crawl_it_exits_75(engine: Engine) -> None:
         result = CliRunner().invoke(main, ["reextract", "--database", url_of(engine)])
     assert result.exit_code == 75
     assert "another crawl is running on this archive" in result.output
+
+
+def test_near_duplicate_links_follow_the_corrected_body(engine: Engine) -> None:
+    pair = english_pairs()[0]
+    bodies = site_bodies()
+    original, copy = bodies[pair["original"]], "\n".join(pair["body"])
+    other = next(b for p, b in bodies.items() if b not in (original, copy) and len(b) > 400)
+    a = numbered_article(1, "Original", original, None, "n")
+    b = numbered_article(2, "Copy", copy, None, "n")
+    with storage.session_factory(engine).begin() as session:
+        storage.record_article(session, a, CRAWLED)
+        assert storage.record_article(session, b, CRAWLED).near_duplicate_of == 1
+    url = url_of(engine)
+    links = "SELECT article_id, original_id FROM near_duplicate"
+    assert raw_rows(url, links) == [{"article_id": 2, "original_id": 1}]
+    unlike = dataclasses.replace(b, body=other, origin=storage.REEXTRACT)
+    assert again(engine, unlike, None).outcome == storage.Outcome.NEW_VERSION
+    assert raw_rows(url, links) == []  # no longer a copy of it
+    back = dataclasses.replace(b, origin=storage.REEXTRACT)
+    assert again(engine, back, None).outcome == storage.Outcome.NEW_VERSION
+    assert raw_rows(url, links) == [{"article_id": 2, "original_id": 1}]  # found again
