@@ -137,7 +137,7 @@ def test_dry_run_reports_exactly_the_pages_that_change_and_writes_nothing(
     assert archive.read_bytes() == before
     text = govcrawler("reextract", "--dry-run", "--database", sqlite_url(archive)).stdout
     assert text.startswith(f"{report['pages']} pages read, 41 would change, 0 problems")
-    assert "captions: 10" in text and "+ 省政府办公厅" in text  # counts, and diffs
+    assert "captions: 10" in text and "- (none)\n    + 省政府办公厅" in text  # counts, and diffs
 
 
 def test_reextract_fixes_them_as_reextraction_then_writes_nothing(

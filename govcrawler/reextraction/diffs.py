@@ -55,8 +55,13 @@ def _diff(
         lines = difflib.unified_diff(before, after, "archived", "re-extracted", n=1, lineterm="")
         return "\n".join(list(lines)[2:])
     if name == "captions":
-        old, new = json.dumps(version.captions, ensure_ascii=False), json.dumps(record.captions)
-    return f"- {old}\n+ {new}"
+        old = json.dumps(version.captions, ensure_ascii=False)
+        new = json.dumps(record.captions, ensure_ascii=False)
+    return f"- {_shown(old)}\n+ {_shown(new)}"
+
+
+def _shown(value: Any) -> str:
+    return "(none)" if value is None else str(value)
 
 
 @dataclass
