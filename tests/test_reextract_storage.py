@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,9 +28,12 @@ from govcrawler.cli.lock import ArchiveLock, lock_path
 from govcrawler.reextraction.extraction import CapturedPage, extract_page
 from storage.db import _alembic_config
 from tests.conftest import (
+    GOVCRAWLER,
+    ROOT,
     FixturePage,
     fixture_pages,
     index_search,
+    new_database,
     numbered_article,
     raw_rows,
     url_of,
@@ -230,3 +236,50 @@ def test_near_duplicate_links_follow_the_corrected_body(engine: Engine) -> None:
     back = dataclasses.replace(b, origin=storage.REEXTRACT)
     assert again(engine, back, None).outcome == storage.Outcome.NEW_VERSION
     assert raw_rows(url, links) == [{"article_id": 2, "original_id": 1}]  # found again
+
+
+# What a reader sees of the archive, by natural keys (PostgreSQL's sequences are not rolled
+# back with a killed transaction: a rerun's row ids may differ, never its rows).
+READER_STATE = {
+    "versions": "SELECT article_id, version_no, title, body, captions, content_digest, capture_id,"
+    " first_seen_at, last_seen_at, is_current, origin, extractor_revision FROM article_versions"
+    " ORDER BY article_id, version_no",
+    "changes": "SELECT article_id, change, field, old_value, new_value, origin FROM field_changes"
+    " ORDER BY article_id, change, field",
+    "documents": "SELECT * FROM documents ORDER BY id",
+    "articles": "SELECT * FROM articles ORDER BY id",
+}
+
+
+def reader_state(url: str) -> dict[str, list[dict[str, Any]]]:
+    return {name: raw_rows(url, sql) for name, sql in READER_STATE.items()}
+
+
+@pytest.mark.slow
+def test_killed_between_batches_and_rerun_on_each_backend_is_one_run(
+    engine: Engine, backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    older_archive(engine)
+    killed = url_of(engine)
+    with new_database(backend, tmp_path, request) as one_run:
+        one_engine = storage.open_archive(one_run)
+        try:
+            older_archive(one_engine)
+        finally:
+            one_engine.dispose()
+        assert reader_state(one_run) == reader_state(killed)  # the same older archive
+        command = [*GOVCRAWLER, "reextract", "--batch", "1", "--database"]
+        died = subprocess.run(
+            [*command, killed],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            env={**os.environ, "GOVCRAWLER_KILL_AT": "commit:2"},
+        )
+        assert died.returncode == -9, died.stderr[-2000:]
+        assert len(raw_rows(killed, "SELECT 1 FROM article_version")) == 4  # batch 1's fix
+        for url in (killed, one_run):
+            done = subprocess.run([*command, url], capture_output=True, text=True, cwd=ROOT)
+            assert done.returncode == 0, done.stderr[-2000:]
+        assert reader_state(killed) == reader_state(one_run)
