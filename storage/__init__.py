@@ -15,6 +15,7 @@ from storage.archive import (
     record_gone,
     record_not_modified,
 )
+from storage.article_records import CRAWL, REEXTRACT
 from storage.captures import CaptureRecord, capture_body, record_capture
 from storage.db import (
     create_archive_engine,
@@ -61,6 +62,8 @@ from storage.models import (
 from storage.writing import ArchiveSession
 
 __all__ = [
+    "CRAWL",
+    "REEXTRACT",
     "ArchiveError",
     "ArchiveSession",
     "Article",

@@ -20,13 +20,18 @@ from sqlalchemy import Connection, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from storage.aliases import _add_alias
-from storage.article_records import ArticleRecord, Outcome, Result, content_digest
+from storage.article_records import REEXTRACT, ArticleRecord, Outcome, Result, content_digest
 from storage.changes import CHANGED, NEW, RETURNED, changed_fields, record_changes
 from storage.documents import document_of, index_title, same_number, write_document
 from storage.file_links import links_of, record_file_links
 from storage.indexing import SearchIndex, search_index
-from storage.models import Article, ArticleAlias, ArticleVersion, table_of
-from storage.neardup_links import _index_bands, _link_near_duplicate, _refresh_fingerprints
+from storage.models import Article, ArticleAlias, ArticleVersion, Capture, table_of
+from storage.neardup_links import (
+    _index_bands,
+    _link_near_duplicate,
+    _refresh_fingerprints,
+    _relink,
+)
 from storage.sightings import (
     _SEEN,
     _VERSION_SEEN,
@@ -73,6 +78,10 @@ _FIND = select(*_KNOWN_COLUMNS, _article.c.body_digest).where(
         _article.c.body_digest == bindparam("body_digest"),
     )
 )
+# A re-extraction is of one archived article: its own URL and id, never another's.
+_FIND_SAME = select(*_KNOWN_COLUMNS).where(
+    _article.c.url == bindparam("url"), _article.c.canonical_id == bindparam("canonical_id")
+)
 _FIND_BY_ALIAS = (
     select(*_KNOWN_COLUMNS)
     .join(_alias, _alias.c.article_id == _article.c.id)
@@ -85,6 +94,10 @@ _SEEN_CHANGED = _by_id(
     _article, "last_seen_at", "withdrawn_at", "column_id", "published_on", "published_year"
 )
 _MAKE_CURRENT = _by_id(_article, "current_version_id")
+_FETCHED_AT = select(table_of(Capture).c.fetched_at).where(
+    table_of(Capture).c.id == bindparam("id")
+)
+_REEXTRACTED = _by_id(_article, "column_id", "published_on", "published_year")
 
 
 @dataclass(frozen=True)
@@ -106,11 +119,22 @@ def record_article(
     """Archive one fetched article page; returns what it was to the archive. The capture the
     page came from (`capture_id`) is linked to the article; the changes it brings are recorded
     with the crawl run (`run_id`, when known); the files it links (images, attachments) are
-    remembered (`storage.file_links`), to be fetched."""
+    remembered (`storage.file_links`), to be fetched.
+
+    A record whose origin is `REEXTRACT` (an archived capture read again) is the archived
+    article's at the same URL and id: a changed result is its new version, made at `seen_at`
+    by re-extraction; an unchanged one writes nothing (`_reextracted`)."""
     db = writer(session)
     visit = _Visit(seen_at, capture_id, run_id)
-    result = _record_article(db, search_index(session), record, visit)
-    _link_capture(db, capture_id, result.article_id)
+    if record.origin == REEXTRACT:
+        result = _reextracted(db, search_index(session), record, visit)
+        if result.outcome != Outcome.NEW_VERSION:
+            return result
+        # The files are linked as of the capture read, not of the re-extraction.
+        seen_at = db.execute(_FETCHED_AT, {"id": capture_id}).scalar() or seen_at
+    else:
+        result = _record_article(db, search_index(session), record, visit)
+        _link_capture(db, capture_id, result.article_id)
     if result.article_id is not None:  # an alias's links are its article's
         links = links_of(record.images, record.attachments)
         record_file_links(session, result.article_id, links, seen_at)
@@ -184,7 +208,8 @@ def _new_article(
 def _add_version(
     db: Connection, article_id: int, record: ArticleRecord, visit: _Visit, version_no: int
 ) -> int:
-    """A new current version of the article (with its document row); its id."""
+    """A new current version of the article (with its document row), first and last seen at
+    the visit; its id."""
     version_id: int = db.execute(
         _INSERT_VERSION,
         {
@@ -233,4 +258,36 @@ def _refresh(
         ),
     )
     _refresh_fingerprints(db, article.id, record)
+    return Result(Outcome.NEW_VERSION, article.id)
+
+
+def _reextracted(
+    db: Connection, search: SearchIndex, record: ArticleRecord, visit: _Visit
+) -> Result:
+    """A re-extraction's record: a new version only when what a reader sees changed. The site
+    was not fetched: the article's sightings and withdrawal stay as they are, the new version
+    spans the sightings of the one it corrects (the same capture, read better), each changed
+    field is recorded as the re-extraction's, not the site's, and the near-duplicate links
+    follow the corrected body (`_relink`)."""
+    found = db.execute(_FIND_SAME, {"url": record.url, "canonical_id": record.canonical_id})
+    row = found.first()
+    if row is None:
+        return Result(Outcome.NOT_ARCHIVED)
+    article = _Known(*row)
+    current = _current(db, article)
+    old_document = document_of(db, current.id)
+    # A fix of a field outside the digest (a document's 来源, 主题分类) is a fix all the same.
+    fields = changed_fields(current, old_document, record) or None
+    if record.digest == current.content_digest and fields is None:
+        return Result(Outcome.UNCHANGED, article.id)
+    search.remove(article.id, index_title(current.title, old_document), current.body)
+    span = _Visit(current.first_seen_at, visit.capture_id, None)
+    version_id = _add_version(db, article.id, record, span, current.version_no + 1)
+    db.execute(_VERSION_SEEN, _set(version_id, last_seen_at=current.last_seen_at))
+    record_changes(db, article.id, version_id, CHANGED, visit.seen_at, None, fields, REEXTRACT)
+    search.add(article.id, index_title(record.title, record.document), record.body)
+    db.execute(_REEXTRACTED, _set(article.id, column_id=record.column_id, **_dated(record)))
+    if record.body != current.body:  # a caption or a 来源 fixed: the links stand as they are
+        _refresh_fingerprints(db, article.id, record)
+        _relink(db, article.id, record, visit.seen_at)
     return Result(Outcome.NEW_VERSION, article.id)

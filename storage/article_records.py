@@ -15,6 +15,8 @@ from typing import Any
 from storage import neardup
 from storage.documents import DocumentRecord, document_digest
 
+CRAWL, REEXTRACT = "crawl", "reextract"  # a version's origin (`article_version.origin`)
+
 
 @dataclass(frozen=True)
 class ArticleRecord:
@@ -35,6 +37,10 @@ class ArticleRecord:
     images: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     document: DocumentRecord | None = None  # a 政务公开 document's metadata (storage.documents)
+    # Who made this record: a crawl of the site (`CRAWL`), or `govcrawler reextract` reading an
+    # archived capture again (`REEXTRACT`): our own fix is never recorded as an edit by the site.
+    origin: str = "crawl"
+    extractor_revision: int | None = None  # govcrawler.extract.EXTRACTOR_REVISION, when known
 
     # What the write path derives from the record, computed once, wherever it is first asked
     # for: a process that prepares records (the crawler's pool, B3's generator) can compute

@@ -3,8 +3,9 @@
 
 A row is a new article (`new`), one changed field of a new version (`changed`, old and new
 value as text), a withdrawal (`withdrawn`) or a page back online (`returned`), with the crawl
-run that saw it when known. A body is shown by its length and digest, never the whole text:
-the versions hold it.
+run that saw it when known, and its origin: `crawl`, or `reextract` when a newer extraction
+of an archived capture changed the field (`govcrawler reextract`), not the site. A body is
+shown by its length and digest, never the whole text: the versions hold it.
 """
 
 from __future__ import annotations
@@ -116,9 +117,12 @@ def record_changes(
     detected_at: datetime,
     run_id: int | None,
     fields: list[tuple[str, str | None, str | None]] | None = None,
+    origin: str = "crawl",
 ) -> None:
-    """One row for `change`, or one per changed field."""
+    """One row for `change`, or one per changed field; `origin` says who saw it: a crawl of
+    the site, or a re-extraction of an archived capture (`reextract`)."""
     base = {
+        "origin": origin,
         "article_id": article_id,
         "version_id": version_id,
         "change": change,
@@ -149,6 +153,7 @@ class Change:
     detected_at: datetime
     run_id: int | None
     spider: str | None
+    origin: str = "crawl"  # reextract: our extraction changed, not the site
 
 
 def list_changes(
@@ -157,9 +162,10 @@ def list_changes(
     field: str | None = None,
     spider: str | None = None,
     limit: int | None = None,
+    origin: str | None = None,
 ) -> list[Change]:
-    """Changes detected at or after `since`, of `field`, seen by `spider`'s runs; newest
-    first."""
+    """Changes detected at or after `since`, of `field`, seen by `spider`'s runs, of `origin`
+    (crawl: the site's; reextract: our extraction's); newest first."""
     where: list[str] = []
     params: dict[str, Any] = {}
     if since is not None:
@@ -171,6 +177,9 @@ def list_changes(
     if spider is not None:
         where.append("spider = :spider")
         params["spider"] = spider
+    if origin is not None:
+        where.append("origin = :origin")
+        params["origin"] = origin
     names = ", ".join(Change.__dataclass_fields__)
     query = text(
         f"SELECT {names} FROM field_changes"

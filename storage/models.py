@@ -101,6 +101,10 @@ class ArticleVersion(Base):
     capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # crawl (the site showed it) or reextract (an archived capture read again by a newer
+    # extraction), and which extraction made it (null: before revision 0012, unknown).
+    origin: Mapped[str] = mapped_column(String(16), default="crawl", server_default="crawl")
+    extractor_revision: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("article_id", "version_no"),)
 
@@ -297,6 +301,9 @@ class ArticleChange(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"))
+    origin: Mapped[str] = mapped_column(  # crawl | reextract
+        String(16), default="crawl", server_default="crawl"
+    )
 
 
 class FileBlob(Base):

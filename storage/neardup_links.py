@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, union_all
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, union_all, update
 
 from storage import neardup
 from storage.article_records import ArticleRecord
@@ -116,3 +116,36 @@ def _index_bands(db: Connection, article_id: int, keys: list[int]) -> None:
         db.execute(
             _INSERT_BANDS, [{"band_key": key, "article_id": article_id} for key in set(keys)]
         )
+
+
+_LINKS_OF = select(_near.c.article_id, _near.c.original_id).where(
+    or_(_near.c.article_id == bindparam("id"), _near.c.original_id == bindparam("id"))
+)
+_SIMHASHES = select(_article.c.id, _article.c.simhash).where(
+    _article.c.id.in_(bindparam("ids", expanding=True))
+)
+_LINK = (_near.c.article_id == bindparam("copy"), _near.c.original_id == bindparam("original"))
+_UNLINK = delete(_near).where(*_LINK)
+_RELINK = update(_near).where(*_LINK).values(distance=bindparam("distance"))
+
+
+def _relink(db: Connection, article_id: int, record: ArticleRecord, seen_at: datetime) -> None:
+    """The article's near-duplicate links after a re-extraction changed its body (its
+    fingerprints already refreshed): a link still within the threshold keeps its new distance,
+    one no longer within it goes, and an article left with no link is linked as a new one is.
+    (A crawl's new version keeps its links: the copy is the site's; a corrected body is ours.)"""
+    simhash, keys = record.signature
+    links = db.execute(_LINKS_OF, {"id": article_id}).all()
+    others = {copy if copy != article_id else original for copy, original in links}
+    hashes = dict(db.execute(_SIMHASHES, {"ids": sorted(others)}).all()) if others else {}
+    kept = 0
+    for copy, original in links:
+        other = hashes.get(copy if copy != article_id else original)
+        pair = {"copy": copy, "original": original}
+        if simhash and other and neardup.is_near_duplicate(simhash, other):
+            db.execute(_RELINK, {**pair, "distance": neardup.hamming(simhash, other)})
+            kept += 1
+        else:
+            db.execute(_UNLINK, pair)
+    if not kept:
+        _link_near_duplicate(db, article_id, simhash, keys, record, seen_at)

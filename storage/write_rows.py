@@ -48,6 +48,8 @@ _VERSION_FIELDS = (
     "language",
     "template",
     "extraction_path",
+    "origin",
+    "extractor_revision",
 )
 _KNOWN_COLUMNS = (
     _article.c.id,
@@ -68,6 +70,8 @@ _CURRENT = select(
     _version.c.published_on,
     _version.c.captions,
     _version.c.attachments,
+    _version.c.first_seen_at,
+    _version.c.last_seen_at,
 ).where(_version.c.id == bindparam("version_id"))
 
 

@@ -99,6 +99,7 @@ def test_json_prints_one_object_per_change(history: Engine) -> None:
         "detected_at": GEN2.isoformat(),
         "run_id": 1,
         "spider": "sc_zhengwu",
+        "origin": "crawl",
     }
 
 

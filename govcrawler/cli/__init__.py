@@ -11,6 +11,7 @@ from govcrawler.cli import (
     db_commands,
     export_command,
     fixture_commands,
+    reextract_command,
 )
 from govcrawler.cli.common import main
 
@@ -22,4 +23,5 @@ __all__ = [
     "export_command",
     "fixture_commands",
     "main",
+    "reextract_command",
 ]

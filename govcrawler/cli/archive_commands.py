@@ -247,6 +247,7 @@ def show(
             click.echo(
                 f"  {v.version_no}  first seen {when(v.first_seen_at)}  last seen "
                 f"{when(v.last_seen_at)}  {v.content_digest[:12]}  {v.title}"
+                + ("  (re-extracted)" if v.origin == "reextract" else "")
             )
     click.echo(f"\n{detail.body}")
     for file in files:

@@ -47,6 +47,10 @@ def describe(change: Change) -> str:
     """What changed, in one line: the field and its old and new value, or the event."""
     if change.change != "changed":
         return change.change
+    if change.origin == "reextract":  # our extraction changed, not the site: said first
+        return (
+            f"re-extracted {change.field}: {_value(change.old_value)} → {_value(change.new_value)}"
+        )
     return f"changed {change.field}: {_value(change.old_value)} → {_value(change.new_value)}"
 
 
@@ -61,6 +65,11 @@ def _value(value: str | None, width: int = 60) -> str:
 @click.option("--field", "field_name", metavar="F", help="Only changes of this field (validity…).")
 @click.option("--spider", metavar="NAME", help="Only changes seen by this spider's runs.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (the newest).")
+@click.option(
+    "--origin",
+    type=click.Choice(["crawl", "reextract"]),
+    help="Only what the site changed (crawl) or what re-extraction corrected (reextract).",
+)
 @json_option
 @database_option
 @one_line_errors
@@ -69,20 +78,25 @@ def changes(
     field_name: str | None,
     spider: str | None,
     limit: int | None,
+    origin: str | None,
     as_json: bool,
     database: str,
 ) -> None:
     """List new, changed and withdrawn documents and articles, newest first.
 
     Each change: when it was detected, the article or document (id, 文号, title, URL), and
-    what changed (the field, old → new; a body by its length and digest). --json prints one
-    JSON object per line.
+    what changed (the field, old → new; a body by its length and digest). A field that a newer
+    extraction of an archived capture corrected (`govcrawler reextract`) is listed as
+    "re-extracted", not "changed": the site did not change it. --json prints one JSON object
+    per line (its "origin": crawl or reextract).
 
     Example: govcrawler changes --since 2026-12-01 --field validity
     """
     moment = parse_since(since)
     with archive_session(database) as session:
-        found = list_changes(session, since=moment, field=field_name, spider=spider, limit=limit)
+        found = list_changes(
+            session, since=moment, field=field_name, spider=spider, limit=limit, origin=origin
+        )
     if as_json:
         for change in found:
             row = {name: getattr(change, name) for name in Change.__dataclass_fields__}

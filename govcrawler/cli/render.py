@@ -27,7 +27,15 @@ def echo_json(value: Any) -> None:
 
 
 def version_summary(v: storage.ArticleVersion) -> dict[str, Any]:
-    fields = ("version_no", "first_seen_at", "last_seen_at", "title", "content_digest")
+    fields = (
+        "version_no",
+        "first_seen_at",
+        "last_seen_at",
+        "title",
+        "content_digest",
+        "origin",
+        "extractor_revision",
+    )
     return {name: getattr(v, name) for name in fields}
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 import storage
+from govcrawler.extract import EXTRACTOR_REVISION
 from govcrawler.extract.model import Article
 from govcrawler.extract.text import body_digest, strip_boilerplate
 from govcrawler.extract.urls import is_site_url
@@ -146,4 +147,5 @@ def article_record(article: Article) -> storage.ArticleRecord:
         captions=list(article.captions),
         images=[{"url": i.url, "caption": i.caption} for i in article.images],
         attachments=[{"url": a.url, "text": a.text} for a in article.attachments],
+        extractor_revision=EXTRACTOR_REVISION,
     )

@@ -8,6 +8,7 @@ from dataclasses import replace
 from sqlalchemy.orm import Session
 
 import storage
+from govcrawler.extract import EXTRACTOR_REVISION
 from govcrawler.extract.docnumber import find_doc_numbers
 from govcrawler.extract.model import Document
 from govcrawler.extract.text import body_digest, strip_boilerplate
@@ -104,4 +105,5 @@ def document_record(document: Document) -> storage.ArticleRecord:
             {"url": a.url, "text": a.name, "extension": a.extension} for a in document.attachments
         ],
         document=metadata,
+        extractor_revision=EXTRACTOR_REVISION,
     )
