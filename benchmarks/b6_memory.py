@@ -11,10 +11,11 @@ the archive afterwards (`capture.fetched_at` by kind), to tell the page phase fr
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
-from benchmarks import filesite, measure
+from benchmarks import filesite, measure, probe
 from benchmarks.b1_pipeline import site
 from benchmarks.b4_memory import FLAT_MB, PEAK_GOAL_MB, at
 from benchmarks.report import Goal, Section
@@ -48,6 +49,13 @@ def phases(database: Path, started: float, wall_s: float) -> dict[str, list[floa
     }
 
 
+def _quarters(queue: list[dict]) -> list[dict]:
+    if not queue:
+        return []
+    end = queue[-1]["t"]
+    return [min(queue, key=lambda q: abs(q["t"] - share * end)) for share in (0.25, 0.5, 0.75)]
+
+
 def stored(database: Path) -> dict[str, float]:
     with sqlite3.connect(database) as db:
         blobs, raw, kept = db.execute(
@@ -72,7 +80,9 @@ def run(
     every: float = 1.0,
     big_files: str = BIG_FILES,
     max_bytes: int | None = None,
+    settings: dict[str, object] | None = None,
 ) -> Section:
+    """`settings`: for a diagnostic run (measure.govcrawler_crawl's)."""
     per_page = 20
     articles = max(1, (pages - 2) * per_page // (per_page + 1))
     spec = SiteSpec(articles, columns, per_page, files=True, big_files=big_files)
@@ -80,11 +90,16 @@ def run(
     database = workdir / "b6m" / "archive.sqlite3"
     for stale in database.parent.glob("archive.sqlite3*"):
         stale.unlink()
-    env = {"GOVCRAWLER_FILE_MAX_BYTES": str(max_bytes)} if max_bytes else {}
-    result = measure.run(
-        measure.govcrawler_crawl(info.root, database), workdir / "b6m" / "crawl", every, env,
-        every_process=True,
-    ).check()  # fmt: skip
+    queue_log = workdir / "b6m" / "scheduler.jsonl"
+    queue_log.unlink(missing_ok=True)
+    env = {probe.ENV: str(queue_log)}
+    if max_bytes:
+        env["GOVCRAWLER_FILE_MAX_BYTES"] = str(max_bytes)
+    command = measure.govcrawler_crawl(info.root, database, settings=settings, probe=True)
+    result = measure.run(command, workdir / "b6m" / "crawl", every, env, every_process=True)
+    result.check()
+    queue = [json.loads(line) for line in queue_log.read_text().splitlines() if line.strip()]
+    most = max(queue, key=lambda q: q["waiting"], default={"t": 0, "waiting": 0})
     fetched = measure.summary_count(result.stdout, "pages fetched")
     files = measure.summary_count(result.stdout, "files fetched")
     crawl = result.processes[0] if result.processes else measure.Process(0, "crawl")
@@ -153,6 +168,10 @@ def run(
             "Crawl-process RSS at the quarters: "
             + ", ".join(f"{t:.0f} s {rss:.0f} MB" for t, rss in quarters)
             + ".",
+            f"Requests waiting in the scheduler (benchmarks/probe.py, seconds from the engine's "
+            f"start): at most {most['waiting']:,} at {most['t']:.0f} s; at the quarters "
+            + ", ".join(f"{q['t']:.0f} s {q['waiting']:,}" for q in _quarters(queue))
+            + ".",
         ],
         goals=[
             Goal(
@@ -188,6 +207,8 @@ def run(
             "pages": fetched,
             "files": files,
             "phases": when,
+            "scheduler": queue,
+            "settings": settings or {},
             "stored": kept,
         },
     )

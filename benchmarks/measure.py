@@ -185,19 +185,37 @@ def run(
 
 
 def govcrawler_crawl(
-    site: Path, database: Path, *extra: str, settings: dict[str, object] | None = None
+    site: Path,
+    database: Path,
+    *extra: str,
+    settings: dict[str, object] | None = None,
+    probe: bool = False,
 ) -> list[str]:
     """The command line of a real `govcrawler crawl --replay` run of the English spider (the
     synthetic sites are of English news). `settings`: values of govcrawler.settings changed
     before the crawl reads them (those the command line and environment do not reach, such as
-    GOVCRAWLER_TEXT_WORKERS), as an operator would edit settings.py."""
+    GOVCRAWLER_TEXT_WORKERS), as an operator would edit settings.py. `probe`: with
+    benchmarks.probe's extension (it writes where its environment variable says)."""
+    settings = dict(settings or {})
+    if probe:
+        import govcrawler.settings as defaults
+
+        settings["EXTENSIONS"] = {**defaults.EXTENSIONS, "benchmarks.probe.SchedulerProbe": 0}
+    # a dotted name is a module's constant (a diagnostic run, such as a changed priority)
+    targets = [
+        (f"importlib.import_module({name.rsplit('.', 1)[0]!r})", name.rsplit(".", 1)[1])
+        if "." in name
+        else ("govcrawler.settings", name)
+        for name in settings
+    ]
     changes = "".join(
-        f"govcrawler.settings.{name} = {value!r}; " for name, value in (settings or {}).items()
+        f"{module}.{attribute} = {value!r}; "
+        for (module, attribute), value in zip(targets, settings.values(), strict=True)
     )
     return [
         PYTHON,
         "-c",
-        f"import govcrawler.settings; {changes}from govcrawler.cli import main; main()",
+        f"import importlib, govcrawler.settings; {changes}from govcrawler.cli import main; main()",
         "crawl",
         "--spider",
         "sc_open_governance",
