@@ -22,7 +22,7 @@ from benchmarks import (
     filesite,
     run,
 )
-from benchmarks.report import FINDINGS, Section, write_results
+from benchmarks.report import FINDINGS, Goal, Section, section_text, write_results
 from benchmarks.sitegen import SiteSpec, generate, local_path, page_of, synth_article
 from govcrawler.extract.article import article_from_page
 from govcrawler.extract.files import file_text_at
@@ -171,6 +171,24 @@ def test_runner_b6_part(tmp_path: Path) -> None:
     assert (tmp_path / "work" / "results" / "b6t.json").is_file()
     with pytest.raises(SystemExit):
         run.main(["b6", "--b6-parts", "nothing", "--workdir", str(tmp_path / "work")])
+
+
+def test_results_keep_sections_with_no_saved_json(tmp_path: Path) -> None:
+    """A section measured in an earlier session (no JSON here) stays, with its goals."""
+    results, saved = tmp_path / "RESULTS.md", tmp_path / "results"
+    b4 = Section("b4", "B4 memory (9 pages)", ["a"], [["1"]], goals=[Goal("B4 flat", "met", "d")])
+    b4_text = section_text(b4)
+    results.write_text(
+        f"# x\n\n## Goals at a glance\n\n| bench | status | goal |\n|--|--|--|\n"
+        f"| B4    | met    | B4 flat |\n\n{b4_text}\n{FINDINGS}\nmine\n",
+        encoding="utf-8",
+    )
+    Section("b6t", "B6 text", ["a"], [["2"]], goals=[Goal("B6 text", "missed", "d")]).save(saved)
+    text = write_results(saved, results)
+    assert b4_text in text and "## B6 text" in text and text.endswith("mine\n")
+    assert "| B4    | met    | B4 flat |" in text and "| B6T   | missed | B6 text |" in text
+    again = write_results(saved, results)  # and again, from the rewritten file (date aside)
+    assert again.split("## Goals at a glance")[1] == text.split("## Goals at a glance")[1]
 
 
 def test_runner_needs_a_benchmark() -> None:
