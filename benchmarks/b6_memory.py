@@ -75,7 +75,7 @@ def stored(database: Path) -> dict[str, float]:
 
 def run(
     workdir: Path,
-    pages: int = 30_000,
+    pages: int = 45_000,
     columns: int = 8,
     every: float = 1.0,
     big_files: str = BIG_FILES,

@@ -49,7 +49,7 @@ def parser() -> argparse.ArgumentParser:
         help="B6's parts: text (library prices), cost (text workers 1 vs 0, growth per file), "
         "memory (RSS with files)",
     )
-    p.add_argument("--b6-pages", type=int, default=30_000, help="B6 memory site size (pages)")
+    p.add_argument("--b6-pages", type=int, default=45_000, help="B6 memory site size (pages)")
     p.add_argument("--b6-big", default=b6_memory.BIG_FILES, help="B6 memory big files, MiB")
     p.add_argument("--b6-cost-pages", type=int, default=2000, help="B6 cost site size (pages)")
     p.add_argument("--b6-rounds", type=int, default=3, help="B6 cost rounds")
