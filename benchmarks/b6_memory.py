@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from benchmarks import filesite, measure, probe
 from benchmarks.b1_pipeline import site
@@ -34,19 +35,16 @@ def trend(samples: list[tuple[float, float]]) -> tuple[float, float, bool]:
     return slope, growth, growth < max(FLAT_MB, 0.05 * mean)
 
 
-def phases(database: Path, started: float, wall_s: float) -> dict[str, list[float]]:
-    """Seconds into the run of the first and last capture of each kind (pages, files)."""
+def phases(database: Path, started_at: float) -> dict[str, list[float]]:
+    """Seconds into the run (from `started_at`, Unix time) of the first and last capture of
+    each kind (page, list, image, attachment)."""
+    unix = "(julianday({}) - 2440587.5) * 86400"  # fetched_at is UTC
     with sqlite3.connect(database) as db:
         rows = db.execute(
-            "SELECT kind, min(julianday(fetched_at)), max(julianday(fetched_at)) FROM capture "
-            "GROUP BY kind"
+            f"SELECT kind, min({unix.format('fetched_at')}), max({unix.format('fetched_at')}) "
+            "FROM capture GROUP BY kind"
         ).fetchall()
-        first = min(row[1] for row in rows) if rows else 0.0
-    # the first capture is taken as the run's start-up end (~`started` s into the run)
-    return {
-        kind: [started + (lo - first) * 86400, started + (hi - first) * 86400]
-        for kind, lo, hi in rows
-    }
+    return {kind: [lo - started_at, hi - started_at] for kind, lo, hi in rows}
 
 
 def _quarters(queue: list[dict]) -> list[dict]:
@@ -56,7 +54,7 @@ def _quarters(queue: list[dict]) -> list[dict]:
     return [min(queue, key=lambda q: abs(q["t"] - share * end)) for share in (0.25, 0.5, 0.75)]
 
 
-def stored(database: Path) -> dict[str, float]:
+def stored(database: Path) -> dict[str, Any]:
     with sqlite3.connect(database) as db:
         blobs, raw, kept = db.execute(
             "SELECT count(*), coalesce(sum(length), 0), coalesce(sum(stored_length), 0) "
@@ -64,13 +62,16 @@ def stored(database: Path) -> dict[str, float]:
         ).fetchone()
         big = db.execute("SELECT max(length) FROM file_blob").fetchone()[0] or 0
         states = dict(db.execute("SELECT state, count(*) FROM site_file GROUP BY state").fetchall())
-    return {
-        "blobs": blobs,
-        "raw_mb": raw / 1e6,
-        "stored_mb": kept / 1e6,
-        "largest_mib": big / 2**20,
-        **states,
-    }
+        late = db.execute(  # file responses that waited for every page (FILE_PRIORITY)
+            "SELECT count(*) FROM capture WHERE kind IN ('image', 'attachment') AND fetched_at > "
+            "(SELECT max(fetched_at) FROM capture WHERE kind = 'page')"
+        ).fetchone()[0]
+        files = db.execute(
+            "SELECT count(*) FROM capture WHERE kind IN ('image', 'attachment')"
+        ).fetchone()[0]
+    totals = {"blobs": blobs, "raw_mb": raw / 1e6, "stored_mb": kept / 1e6}
+    totals |= {"largest_mib": big / 2**20, "after_pages": late, "file_captures": files}
+    return {**totals, "states": states}
 
 
 def run(
@@ -110,8 +111,7 @@ def run(
     slope, growth, flat = trend(samples)
     w_slope, w_growth, w_flat = trend(worker_samples)
     worker_peak = max((w.peak_rss_mb for w in workers), default=0.0)
-    started = samples[0][0]
-    when = phases(database, started, result.wall_s)
+    when = phases(database, result.started_at)
     kept = stored(database)
     rows = [
         [label, f"{moment[0]:.0f}", f"{moment[1]:.0f}"]
@@ -158,13 +158,10 @@ def run(
             f"Stored: {kept['blobs']:,} blobs, {kept['raw_mb']:,.0f} MB raw in "
             f"{kept['stored_mb']:,.0f} MB of zlib chunks, the largest "
             f"{kept['largest_mib']:.0f} MiB; "
-            "file states "
-            + ", ".join(
-                f"{k} {v:,}"
-                for k, v in kept.items()
-                if k not in ("blobs", "raw_mb", "stored_mb", "largest_mib")
-            )
-            + ".",
+            "file states " + ", ".join(f"{k} {v:,}" for k, v in kept["states"].items()) + ".",
+            f"{kept['after_pages']:,} of the {kept['file_captures']:,} file captures "
+            f"({kept['after_pages'] / max(kept['file_captures'], 1):.0%}) were fetched after the "
+            "last page (files wait below pages: FILE_PRIORITY −2).",
             "Crawl-process RSS at the quarters: "
             + ", ".join(f"{t:.0f} s {rss:.0f} MB" for t, rss in quarters)
             + ".",

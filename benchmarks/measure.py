@@ -51,6 +51,7 @@ class Run:
     stderr: str = ""
     processes: list[Process] = field(default_factory=list)  # with `every_process`: [0] the crawl
     own_cpu_s: float = 0.0  # the crawl process alone (with `every_process`)
+    started_at: float = 0.0  # Unix time of the start (to place the archive's own times)
 
     def check(self) -> Run:
         if self.returncode != 0:
@@ -150,7 +151,7 @@ def run(
     out_path, err_path = logs / "stdout.txt", logs / "stderr.txt"
     result = Run(command)
     with out_path.open("w") as out, err_path.open("w") as err:
-        start = time.perf_counter()
+        start, result.started_at = time.perf_counter(), time.time()
         process = subprocess.Popen(
             command, stdout=out, stderr=err, cwd=ROOT, env={**os.environ, **(env or {})}
         )

@@ -125,7 +125,7 @@ def test_b6_memory_smoke(tmp_path: Path) -> None:
     )
     check(section, 9)
     assert section.data["pages"] >= 40 and section.data["files"] >= 70
-    assert section.data["stored"]["too_large"] == 1  # the 3 MiB one, over a 2 MiB limit
+    assert section.data["stored"]["states"]["too_large"] == 1  # 3 MiB, over a 2 MiB limit
     roles = [p["role"] for p in section.data["processes"]]
     assert roles[0] == "crawl" and "text worker" in roles
 
