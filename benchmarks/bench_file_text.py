@@ -47,6 +47,9 @@ Speed (× = time over pypdfium2's in the same round):
 
 DOCX annex.docx (36 KB): zipfile+lxml 0.38 ms per file, python-docx 9.41 ms (×24.5); an
 earlier run 0.24 / 7.56 ms (×31.3).
+
+`python -m benchmarks.run b6 --b6-parts text` runs this and writes its numbers as a section of
+benchmarks/RESULTS.md (B6, benchmarks/b6_text.py): the latest figures are there.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Enabled by `measure.govcrawler_crawl(..., probe=path)` (it adds itself to EXTENS
 operator would in settings.py); it writes one JSON line a second to `path`: seconds since the
 engine started, the requests waiting in the scheduler (Scrapy's own stats: enqueued −
 dequeued), the responses so far and those of them that were files (the spider's
-`govcrawler/files/status/*` counts). RSS is not read here: measure.py samples it from outside.
+`govcrawler/files/status/*` counts), and the responses Scrapy's scraper holds at once (its
+private `slot.active`, when it has one). RSS is not read here: measure.py samples it.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ class SchedulerProbe:
                 if key.startswith("govcrawler/files/status/")
             ),
         }  # fmt: skip
+        # Scrapy's own (private) count of the responses its scraper holds: diagnostics only
+        slot = getattr(getattr(self.crawler.engine, "scraper", None), "slot", None)
+        if slot is not None:
+            line["in_scraper"] = len(getattr(slot, "active", ()))
         self.out.write(json.dumps(line) + "\n")
         self.out.flush()
 
