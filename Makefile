@@ -35,7 +35,7 @@ check: lint test
 crawl: install  ## the real crawl of www.sc.gov.cn (needs the network)
 	$(BIN)/govcrawler crawl --database $(DATABASE) --log-level INFO
 
-bench: install  ## the benchmarks B1-B4 (long: not part of CI); writes benchmarks/RESULTS.md
+bench: install  ## the benchmarks B1-B6 (long: not part of CI); writes benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks.run --all
 
 clean:

@@ -47,6 +47,9 @@ Speed (× = time over pypdfium2's in the same round):
 
 DOCX annex.docx (36 KB): zipfile+lxml 0.38 ms per file, python-docx 9.41 ms (×24.5); an
 earlier run 0.24 / 7.56 ms (×31.3).
+
+`python -m benchmarks.run b6 --b6-parts text` runs this and writes its numbers as a section of
+benchmarks/RESULTS.md (B6, benchmarks/b6_text.py): the latest figures are there.
 """
 
 from __future__ import annotations
@@ -200,7 +203,8 @@ def python_docx_text(data: bytes) -> str:
     return "\n".join(lines)
 
 
-def bench_docx(repeat: int, calls: int) -> None:
+def bench_docx(repeat: int, calls: int) -> dict[str, float]:
+    """ms per file of annex.docx, median, by reader."""
     data = (FIXTURES / "annex.docx").read_bytes()
     readers: dict[str, Callable[[bytes], object]] = {"zipfile+lxml": files.file_text}
     try:
@@ -221,6 +225,7 @@ def bench_docx(repeat: int, calls: int) -> None:
     for label, values in results.items():
         median = statistics.median(values)
         print(f"  {label:<14} {median:6.2f} ms per file  ×{median / base:.1f}")
+    return {label: statistics.median(values) for label, values in results.items()}
 
 
 def run(repeat: int = 7, long: bool = True, docx_calls: int = 50) -> dict[str, object]:
@@ -228,7 +233,7 @@ def run(repeat: int = 7, long: bool = True, docx_calls: int = 50) -> dict[str, o
     names = [*CHINESE_PDFS, *([LONG_PDF] if long else [])]
     print(f"python {sys.version.split()[0]}, repeat {repeat}")
     result = bench_pdfs(readers, names, repeat)
-    bench_docx(repeat, docx_calls)
+    result["docx"] = bench_docx(repeat, docx_calls)
     return result
 
 

@@ -118,8 +118,10 @@ def article_page(
     published_on: date,
     text: Text,
     latest: list[Link],
+    media: str = "",
 ) -> str:
-    """An article page in the template generation of its year."""
+    """An article page in the template generation of its year; `media` (HTML: an image, an
+    attachment link) ends its body."""
     column_id, column_name = column
     head = _head(text.title, column_name, published_on, url, text)
     title, when = escape(text.title), f"Updated:{published_on:%Y.%m.%d}"
@@ -129,7 +131,7 @@ def article_page(
 <tr><td valign="top" class="article"><div id="cmsArticleContent"><ucaptitle>{title}</ucaptitle>
 <div id="articleattribute"><ul><li>{when}</li><li>Font size: <a href="javascript:doZoom(16)">A+</a></li></ul></div>
 <ucapcontent>
-{_paragraphs(text, "text-indent: 2em; line-height: 1.75;")}
+{_paragraphs(text, "text-indent: 2em; line-height: 1.75;")}{media}
 </ucapcontent></div></td></tr></table>
 {_latest(latest)}
 {FOOTER_2017}</div>"""
@@ -139,7 +141,7 @@ def article_page(
 <input type="hidden" id="manuscriptId" value="{doc_id}">
 <div class="contMain"><div class="contTitle"><h2>{title}</h2><div class="contDate">{when}</div></div>
 <div class="contText"><div class="view TRS_UEDITOR trs_paper_default trs_web">
-{_paragraphs(text, "text-align: justify;")}
+{_paragraphs(text, "text-align: justify;")}{media}
 </div></div>
 <div class="share">Share to: <a href="javascript:void(0);" class="wx">WeChat</a> <a href="javascript:void(0);" class="wb">Weibo</a></div>
 </div>{_latest(latest)}</div>
@@ -151,7 +153,7 @@ def article_page(
 <div class="artleft"><h1>{title}</h1>
 <div class="artinfo clearfix"><span class="artdate">{when}</span><span class="fontsize">Font size: <a href="javascript:void(0);">Large</a></span></div>
 <div class="artcon" id="artcon"><div class="TRS_Editor"><style type="text/css">.TRS_Editor P{{margin-top:0;line-height:1.8;font-family:Arial;font-size:12pt;}}</style>
-{_paragraphs(text, "text-indent: 2em; text-align: justify;")}
+{_paragraphs(text, "text-indent: 2em; text-align: justify;")}{media}
 </div></div></div>{_latest(latest)}</div>
 {FOOTER_CN}"""
     return f"""<!DOCTYPE html>

@@ -2,7 +2,9 @@
 
 Each benchmark returns a `Section`, saved as JSON under the work directory, so benchmarks run
 one at a time still add up to one RESULTS.md. Whatever follows the `FINDINGS` marker in an
-existing RESULTS.md (hand-written findings and profiles) is kept when it is written again.
+existing RESULTS.md (hand-written findings and profiles) is kept when it is written again, and
+so is a section of it that has no JSON in the work directory (measured on another machine or
+in an earlier session: its text and its goals as they were), rather than dropped.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import sqlite3
 import subprocess
 from dataclasses import asdict, dataclass, field
@@ -18,7 +21,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 FINDINGS = "<!-- findings: written by hand, kept when the runner rewrites this file -->"
-ORDER = ("b1", "b2", "b3", "b4")
+ORDER = ("b1", "b2", "b3", "b4", "b6t", "b6w", "b6g", "b6m")
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Section:
     goals: list[Goal] = field(default_factory=list)
     data: dict = field(default_factory=dict)  # raw measurements, for the record
     extra: str = ""  # more Markdown after the notes (a second table)
+    raw: str = ""  # a section kept from an earlier RESULTS.md: its Markdown as it was
 
     def save(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
@@ -65,7 +69,10 @@ def table(columns: list[str], rows: list[list[str]]) -> str:
 
 
 def section_text(section: Section) -> str:
-    parts = [f"## {section.title}", "", table(section.columns, section.rows), ""]
+    if section.raw:
+        return section.raw
+    marker = f"<!-- section: {section.key} -->"  # how a later run finds it again (kept_sections)
+    parts = [f"## {section.title}", marker, "", table(section.columns, section.rows), ""]
     parts += [f"- {note}" for note in section.notes]
     if "measured_at" in section.data:
         parts.append(
@@ -154,12 +161,41 @@ def kept_findings(path: Path) -> str:
     return text.split(FINDINGS, 1)[1].lstrip("\n") if FINDINGS in text else ""
 
 
+_GLANCE_ROW = re.compile(r"^\| (B\w+)\s*\| ([^|]+?)\s*\| (.+?)\s*\|$")
+
+
+def kept_sections(path: Path) -> dict[str, Section]:
+    """The sections of an existing RESULTS.md by key (`## B1 …` is b1), with their goals from
+    its "Goals at a glance" table."""
+    if not path.is_file():
+        return {}
+    text = path.read_text(encoding="utf-8").split(FINDINGS, 1)[0]
+    goals: dict[str, list[Goal]] = {}
+    for line in text.splitlines():
+        found = _GLANCE_ROW.match(line)
+        if found and found[1] != "bench":
+            goals.setdefault(found[1].lower(), []).append(Goal(found[3], found[2], "as measured"))
+    kept = {}
+    for part in re.split(r"^(?=## )", text, flags=re.MULTILINE)[1:]:
+        title = part.splitlines()[0].removeprefix("## ")
+        marked = re.search(r"^<!-- section: (\w+) -->$", part, re.MULTILINE)
+        key = marked[1] if marked else title.split()[0].lower()
+        if key in ORDER:
+            raw = part.rstrip("\n") + "\n"
+            kept[key] = Section(key, title, [], [], goals=goals.get(key, []), raw=raw)
+    return kept
+
+
 def write_results(results_dir: Path, path: Path = RESULTS) -> str:
-    """RESULTS.md from every section saved under `results_dir`; returns its text."""
+    """RESULTS.md from every section saved under `results_dir` (and those of the existing
+    file that have none); returns its text."""
+    earlier = kept_sections(path)
     sections = [
         Section.load(results_dir / f"{key}.json")
-        for key in ORDER
         if (results_dir / f"{key}.json").is_file()
+        else earlier[key]
+        for key in ORDER
+        if (results_dir / f"{key}.json").is_file() or key in earlier
     ]
     text = render(sections, machine(), kept_findings(path))
     path.write_text(text, encoding="utf-8")

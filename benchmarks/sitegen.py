@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from benchmarks import filesite
 from benchmarks.corpus import Text, chinese_article, english_article
 from benchmarks.pages import (
     Link,
@@ -58,6 +59,8 @@ class SiteSpec:
     seed: int = 1
     chars: int = 6500
     chinese_share: float = 0.0
+    files: bool = False  # each article links an image and a PDF (benchmarks/filesite.py)
+    big_files: str = ""  # with files: MiB of a few big attachments, "20,60,99,150"
 
     def column(self, k: int) -> tuple[str, str, str]:
         """(id, name, list URL) of the k-th column."""
@@ -89,6 +92,7 @@ class SiteInfo:
     new_urls: list[str] = field(default_factory=list)
     lists_showing_new: int = 0  # list pages that link a new article
     later_lists_showing_new: int = 0  # those of them that are not a column's first page
+    files: int = 0  # file URLs linked (an image and an attachment per article with files)
 
     @property
     def pages(self) -> int:
@@ -121,10 +125,12 @@ def synth_article(spec: SiteSpec, i: int) -> SynthArticle:
     return SynthArticle(i, url, doc_id, (column_id, name), published, text)
 
 
-def page_of(article: SynthArticle, latest: list[Link]) -> str:
+def page_of(article: SynthArticle, latest: list[Link], files: bool = False) -> str:
+    media = filesite.media_html(article.url, article.doc_id) if files else ""
     return article_page(
-        article.url, article.doc_id, article.column, article.published_on, article.text, latest
-    )
+        article.url, article.doc_id, article.column, article.published_on, article.text, latest,
+        media,
+    )  # fmt: skip
 
 
 def local_path(root: Path, url: str) -> Path:
@@ -146,10 +152,18 @@ def generate(root: Path, spec: SiteSpec, only_new: bool = False) -> SiteInfo:
     by_column: dict[str, list[Link]] = {spec.column(k)[0]: [] for k in range(spec.columns)}
     recent: deque[Link] = deque(maxlen=8)
     new: set[str] = set()
+    big = filesite.big_positions(spec.articles, spec.big_files) if spec.files else {}
+    pool = min(filesite.POOL, spec.articles + spec.new_articles)
     for i in range(spec.articles + spec.new_articles):
         article = synth_article(spec, i)
         if not only_new or i >= spec.articles:
-            _write(local_path(root, article.url), page_of(article, list(recent)))
+            _write(local_path(root, article.url), page_of(article, list(recent), spec.files))
+            if spec.files:
+                filesite.write_files(
+                    lambda url: local_path(root, url), article.url, article.doc_id, spec.seed,
+                    i, big.get(i), pool,
+                )  # fmt: skip
+                info.files += 2
         if i >= spec.articles:
             new.add(article.url)
             info.new_urls.append(article.url)
@@ -195,10 +209,16 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--columns", type=int, default=4)
     parser.add_argument("--per-page", type=int, default=20)
+    parser.add_argument("--files", action="store_true", help="an image and a PDF per article")
+    parser.add_argument("--big-files", default="", help='with --files: MiB, "20,60,99,150"')
     args = parser.parse_args()
-    info = generate(args.root, SiteSpec(args.articles, args.columns, args.per_page))
+    spec = SiteSpec(args.articles, args.columns, args.per_page, files=args.files)
+    spec = SiteSpec(**{**spec.__dict__, "big_files": args.big_files})
+    info = generate(args.root, spec)
     size = sum(f.stat().st_size for f in args.root.rglob("*.shtml"))
     print(f"{info.pages} pages ({info.list_pages} list pages), {size / 1e6:.0f} MB in {args.root}")
+    if info.files:
+        print(f"{info.files} files linked ({filesite.library()})")
     os.sync()
 
 
