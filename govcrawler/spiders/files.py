@@ -5,7 +5,8 @@ A file of www.sc.gov.cn is requested when the archive does not have it, or when 
 due (`GOVCRAWLER_FILE_REVISIT_DAYS`, conditional on its validators), through the same
 middlewares as pages (robots, pace, the site-only guard); its body is streamed to disk by the
 download handler (`govcrawler.crawl.spool`). A file elsewhere is counted and never requested.
-Within a run each file is requested once, however many pages link it (Scrapy's duplicate filter).
+Within a run each file is requested once, however many pages link it (Scrapy's duplicate filter);
+a page's files are requested at its fellow pages' priority, so they are fetched as the pages are.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from govcrawler.spiders.fetch import fetch_of
 if TYPE_CHECKING:
     from scrapy.http import Response
 
-FILE_PRIORITY = -2  # after the pages: a page's files wait for the pages found with it
+# A page's files at the priority of its fellow pages, above the list's next page: below it,
+# every file waited for the whole section to be read, and the queue held one waiting request
+# per file (B6: 417 MB at 45,000 pages and 85,710 files, against 152 MB flat at the same
+# priority on the diagnostic site).
+FILE_PRIORITY = 0
 FILE_STATUSES = [304, 404, 410, 301, 302, 303, 307, 308]
 MAX_FILE_REDIRECTS = 3
 
