@@ -21,6 +21,7 @@ from benchmarks.b1_pipeline import site
 from benchmarks.b4_memory import FLAT_MB, PEAK_GOAL_MB, at
 from benchmarks.report import Goal, Section
 from benchmarks.sitegen import SiteSpec
+from govcrawler.spiders.files import FILE_PRIORITY
 
 BIG_FILES = "20,60,99,150"  # MiB; 150 is over the 100 MiB default limit: recorded, not kept
 
@@ -161,7 +162,8 @@ def run(
             "file states " + ", ".join(f"{k} {v:,}" for k, v in kept["states"].items()) + ".",
             f"{kept['after_pages']:,} of the {kept['file_captures']:,} file captures "
             f"({kept['after_pages'] / max(kept['file_captures'], 1):.0%}) were fetched after the "
-            "last page (files wait below pages: FILE_PRIORITY −2).",
+            "last page (a page's files are requested at FILE_PRIORITY "
+            f"{FILE_PRIORITY}; the list's next page at -1).",
             "Crawl-process RSS at the quarters: "
             + ", ".join(f"{t:.0f} s {rss:.0f} MB" for t, rss in quarters)
             + ".",
