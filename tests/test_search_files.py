@@ -24,8 +24,9 @@ import storage
 import storage.search.sqlite
 from govcrawler.cli import main
 from storage.search.files import reindex_file_text
-from storage.search.ranking import DocumentFilter, SearchHit, search_articles
+from storage.search.ranking import DocumentFilter, search_articles
 from tests.conftest import BACKENDS, new_database, postgres_server, raw_rows, url_of
+from tests.test_search import search  # one way to run a query, for both test modules
 
 SEEN = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 SITE = "https://www.sc.gov.cn/10462"
@@ -138,11 +139,6 @@ def sessions(archive: str) -> Iterator[sessionmaker[Session]]:
     engine = storage.open_archive(archive)
     yield storage.session_factory(engine)
     engine.dispose()
-
-
-def search(sessions: sessionmaker[Session], query: str, **options: Any) -> list[SearchHit]:
-    with sessions() as session:
-        return search_articles(session, query, **options)
 
 
 def found(sessions: sessionmaker[Session], query: str, **options: Any) -> list[str]:
