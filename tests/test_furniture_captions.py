@@ -13,8 +13,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import html as lxml_html
 
+from govcrawler.extract import furniture
 from govcrawler.extract.article import article_from_page
 from govcrawler.extract.text import is_boilerplate_line
 from govcrawler.extract.urls import canonical_url
@@ -289,3 +292,13 @@ def test_a_class_that_only_contains_pic_does_not_set_a_paragraph_apart() -> None
     assert [i.caption for i in article_from_page(_page(body), URL).images] == [None]
     named = TEXT + "<p><img src='a.jpg'></p><p class='pic-note'>A new station.</p>"
     assert [i.caption for i in article_from_page(_page(named), URL).images] == ["A new station."]
+
+
+@pytest.mark.parametrize("rule", furniture._STRONG)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_every_strong_token_holds_a_hint(rule: str, data: st.DataObject) -> None:
+    """The literal prefilter never hides a strong token: whatever text a rule matches contains
+    one of `_HINTS` (the rules are written in `comparable_text`'s lower case)."""
+    token = data.draw(st.from_regex(re.compile(rule), fullmatch=True))
+    assert any(hint in token for hint in furniture._HINTS), token

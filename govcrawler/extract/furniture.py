@@ -94,6 +94,13 @@ def _alternatives(rules: list[str]) -> re.Pattern[str]:
 
 
 _STRONG_RE = _alternatives(_STRONG)
+# A literal that every `_STRONG` token contains: a line without any of them has no strong
+# token, and the regex (about 0.2 µs a character, 13 % of a replay crawl's CPU when it ran on
+# every body line) is not run on it.
+_HINTS = (
+    "updat", "publish", "release", "posted", "print", "close", "share", "font",
+    "发布", "更新", "发表", "上传", "字号", "字体", "打印", "关闭", "返回顶部", "【", "[",
+)  # fmt: skip
 _ANY_TOKEN = _alternatives([*_STRONG, *_WEAK])
 # Whole lines by their opening words: previous/next links and breadcrumbs.
 _LEADING = re.compile(
@@ -108,6 +115,6 @@ def is_furniture_line(comparable: str) -> bool:
     """True for a line (in `comparable_text` form) that is only page furniture."""
     if _LEADING.match(comparable):
         return True
-    if not _STRONG_RE.search(comparable):
+    if not any(hint in comparable for hint in _HINTS) or not _STRONG_RE.search(comparable):
         return False
     return not _SEPARATORS.sub("", _ANY_TOKEN.sub(" ", comparable))
