@@ -90,7 +90,9 @@ _SEPARATORS = re.compile(r"[\s|｜/·•\-–—()\[\]【】:：,，]+")
 def _alternatives(rules: list[str]) -> re.Pattern[str]:
     """One pattern of whole tokens: a rule never matches inside a word ("share" of
     "shareholders", "a" of "and")."""
-    return re.compile("|".join(f"(?<![a-z0-9])(?:{rule})(?![a-z])" for rule in rules))
+    # One lookbehind before the alternation, not one per rule: the same matches (backtracking
+    # tries every rule in turn), 6.6x faster on a body line (B1's profile).
+    return re.compile(f"(?<![a-z0-9])(?:{'|'.join(f'(?:{rule})' for rule in rules)})(?![a-z])")
 
 
 _STRONG_RE = _alternatives(_STRONG)
