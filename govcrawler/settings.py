@@ -39,6 +39,10 @@ GOVCRAWLER_FILE_MAX_BYTES = int(os.environ.get("GOVCRAWLER_FILE_MAX_BYTES", "104
 GOVCRAWLER_SPOOL_DIR = os.environ.get("GOVCRAWLER_SPOOL_DIR", "")
 # Articles written to the archive per transaction.
 GOVCRAWLER_BATCH_SIZE = 50
+# Who writes them (govcrawler/pipelines/writer.py): "process", a process of its own, on the second
+# core (it pays when pages come fast: a replay); "inline", the crawl's own thread; "auto", a
+# process when replaying, inline otherwise (a polite live crawl is idle most of the time).
+GOVCRAWLER_ARCHIVE_WRITER = os.environ.get("GOVCRAWLER_ARCHIVE_WRITER", "auto")
 # Who to contact about this crawler; sent in the User-Agent.
 GOVCRAWLER_CONTACT = os.environ.get("GOVCRAWLER_CONTACT", "")
 

@@ -16,8 +16,9 @@ from typing import Any
 
 
 class KillSwitch:
-    def __init__(self, spec: str) -> None:
-        self.point, self.after = "", 0
+    def __init__(self, spec: str, also: int | None = None) -> None:
+        """`also`: a process killed first (the crawl, when the archive's writer process dies)."""
+        self.point, self.after, self.also = "", 0, also
         if spec:
             point, _, count = spec.partition(":")
             if point not in ("response", "commit", "batch") or not count.isdigit():
@@ -37,4 +38,6 @@ class KillSwitch:
             return
         self.reached[point] += 1
         if self.reached[point] == self.after:
+            if self.also is not None:
+                os.kill(self.also, signal.SIGKILL)
             os.kill(os.getpid(), signal.SIGKILL)

@@ -8,6 +8,7 @@ govcrawler bring their paths through `GOVCRAWLER_ITEM_PATHS`. The paths of artic
 documents are in `articles` and `documents`.
 """
 
+from govcrawler.pipelines.archive import ArchivePipeline
 from govcrawler.pipelines.articles import (
     archive_article,
     archive_capture,
@@ -25,7 +26,6 @@ from govcrawler.pipelines.documents import (
 from govcrawler.pipelines.path import ItemPath, Paths, run_of
 from govcrawler.pipelines.registry import PATHS, item_paths
 from govcrawler.pipelines.stages import (
-    ArchivePipeline,
     CleanPipeline,
     DedupePipeline,
     ValidatePipeline,

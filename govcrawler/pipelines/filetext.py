@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from govcrawler.crawl.children import start_child
 from govcrawler.extract.files import FileText, file_text_at
 from govcrawler.extract.filetype import media_type, sniff
 from govcrawler.items import FileFetch, FileRead
@@ -52,7 +54,12 @@ class FileTextPipeline:
             return ThreadPoolExecutor(max_workers=1)
         # "spawn": a fork of a running reactor would copy its threads and sockets.
         context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=start_child,
+            initargs=(os.getpid(),),
+        )
 
     def close_spider(self) -> None:
         if self.pool is not None:

@@ -11,14 +11,10 @@ import hashlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from scrapy.exceptions import DropItem, NotConfigured
-from scrapy.utils.defer import deferred_from_coro
-from sqlalchemy.exc import SQLAlchemyError
+from scrapy.exceptions import DropItem
 
-import storage
-from govcrawler.crawl.faults import KillSwitch
 from govcrawler.crawl.seen import DigestSet
-from govcrawler.pipelines.path import RUN_ID, ItemPath, Paths
+from govcrawler.pipelines.path import ItemPath, Paths
 from govcrawler.pipelines.registry import item_paths
 
 if TYPE_CHECKING:
@@ -99,69 +95,3 @@ class DedupePipeline(_Stage):
         if not self.seen_urls.add(key.digest()):
             raise self.drop("duplicate_in_run", url)
         return item
-
-
-class ArchivePipeline(_Stage):
-    """Writes every item to the archive, `GOVCRAWLER_BATCH_SIZE` per commit."""
-
-    def __init__(self, stats: StatsCollector, paths: Paths, crawler: Crawler) -> None:
-        super().__init__(stats, paths)
-        self.crawler = crawler
-        self.database_url = crawler.settings.get("GOVCRAWLER_DATABASE_URL")
-        if not self.database_url:
-            raise NotConfigured("GOVCRAWLER_DATABASE_URL is not set")
-        self.batch_size = crawler.settings.getint("GOVCRAWLER_BATCH_SIZE", 50)
-        self.pending: list[tuple[ItemPath[Any], Any]] = []
-        self.closing = False
-        self.kill_switch = KillSwitch.from_settings(crawler.settings)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        assert crawler.stats is not None
-        return cls(crawler.stats, item_paths(crawler.settings), crawler)
-
-    def open_spider(self) -> None:
-        self.engine = storage.open_archive(self.database_url)
-        self.sessions = storage.session_factory(self.engine)
-
-    def close_spider(self) -> None:
-        self.closing = True
-        self.write_pending()
-        self.engine.dispose()
-
-    def process_item(self, item: Any) -> Any:
-        self.pending.append((self.path(item), item))
-        if len(self.pending) >= self.batch_size:
-            self.write_pending()
-        return item
-
-    def write_pending(self) -> None:
-        """One transaction for the batch: all of it is archived, or none of it."""
-        if not self.pending:
-            return
-        batch, self.pending = self.pending, []
-        try:
-            self._write(batch)
-        finally:
-            for path, item in batch:
-                if path.release is not None:
-                    path.release(item)
-
-    def _write(self, batch: list[tuple[ItemPath[Any], Any]]) -> None:
-        outcomes: list[str] = []
-        try:
-            with self.sessions.begin() as session:
-                session.info[RUN_ID] = self.stats.get_value("govcrawler/run/id")
-                for path, item in batch:
-                    outcomes.extend(path.archive(session, item))
-                session.flush()
-                self.kill_switch.tick("commit")
-        except SQLAlchemyError as error:
-            self.stats.inc_value("govcrawler/archive/error", len(batch))
-            logger.error("archive write failed, %d items not stored: %s", len(batch), error)
-            if not self.closing and self.crawler.engine is not None:
-                deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_error"))
-            return
-        self.kill_switch.tick("batch")
-        for outcome in outcomes:
-            self.stats.inc_value(f"govcrawler/archive/{outcome}")
