@@ -172,3 +172,30 @@ def test_a_cut_batch_and_a_resume_from_the_start_give_the_same_links(engine: Eng
     archive(sessions, list(reversed(records)), batch=9)  # resumed: seen again, newest first
     assert raw_rows(url_of(engine), LINKS) == expected_links(pages())
 
+
+def test_revision_0013_recomputes_the_links_of_an_archive_made_at_0012(tmp_path: Path) -> None:
+    """An archive at 0012 holding arrival-order links (here: every copy linked to the newest
+    article near it, and originals as copies too) gets the rule's links; a link that stays
+    keeps its found_at."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    old = storage.create_archive_engine(url)
+    storage.upgrade_archive(old, "0012")
+    records = list(pages())
+    archive(storage.session_factory(old), records, batch=10)
+    expected = expected_links(records)
+    ids = {row["url"]: row["id"] for row in raw_rows(url, "SELECT id, url FROM article")}
+    kept = expected[0]
+    wrong = [(ids[link["original"]], ids[link["copy"]], 1) for link in expected[1:]]
+    with old.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM near_duplicate")
+        connection.exec_driver_sql(
+            "INSERT INTO near_duplicate VALUES (?, ?, ?, '2020-01-01 00:00:00.000000')",
+            [(ids[kept["copy"]], ids[kept["original"]], kept["distance"]), *wrong],
+        )
+    storage.upgrade_archive(old)
+    old.dispose()
+    assert raw_rows(url, LINKS) == expected
+    found = raw_rows(url, "SELECT article_id, found_at FROM near_duplicate")
+    assert {r["article_id"] for r in found if r["found_at"].startswith("2020")} == {
+        ids[kept["copy"]]
+    }
