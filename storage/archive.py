@@ -26,12 +26,7 @@ from storage.documents import document_of, index_title, same_number, write_docum
 from storage.file_links import links_of, record_file_links
 from storage.indexing import SearchIndex, search_index
 from storage.models import Article, ArticleAlias, ArticleVersion, Capture, table_of
-from storage.neardup_links import (
-    _index_bands,
-    _link_near_duplicate,
-    _refresh_fingerprints,
-    _relink,
-)
+from storage.neardup_links import _follow_body
 from storage.sightings import (
     _SEEN,
     _VERSION_SEEN,
@@ -183,7 +178,7 @@ def _new_article(
     db: Connection, search: SearchIndex, record: ArticleRecord, visit: _Visit
 ) -> Result:
     seen_at = visit.seen_at
-    simhash, keys = record.signature
+    simhash = record.signature[0]
     article_id: int = db.execute(
         _INSERT_ARTICLE,
         {
@@ -200,8 +195,7 @@ def _new_article(
     version_id = _add_version(db, article_id, record, visit, version_no=1)
     record_changes(db, article_id, version_id, NEW, seen_at, visit.run_id)
     search.add(article_id, index_title(record.title, record.document), record.body)
-    original = _link_near_duplicate(db, article_id, simhash, keys, record, seen_at)
-    _index_bands(db, article_id, keys)
+    original = _follow_body(db, article_id, record, seen_at, new=True)
     return Result(Outcome.NEW, article_id, original)
 
 
@@ -257,7 +251,7 @@ def _refresh(
             **_dated(record),
         ),
     )
-    _refresh_fingerprints(db, article.id, record)
+    _follow_body(db, article.id, record, seen_at, new=False)
     return Result(Outcome.NEW_VERSION, article.id)
 
 
@@ -268,7 +262,7 @@ def _reextracted(
     was not fetched: the article's sightings and withdrawal stay as they are, the new version
     spans the sightings of the one it corrects (the same capture, read better), each changed
     field is recorded as the re-extraction's, not the site's, and the near-duplicate links
-    follow the corrected body (`_relink`)."""
+    follow the corrected body (`_follow_body`, as for a crawl's new version)."""
     found = db.execute(_FIND_SAME, {"url": record.url, "canonical_id": record.canonical_id})
     row = found.first()
     if row is None:
@@ -287,7 +281,7 @@ def _reextracted(
     record_changes(db, article.id, version_id, CHANGED, visit.seen_at, None, fields, REEXTRACT)
     search.add(article.id, index_title(record.title, record.document), record.body)
     db.execute(_REEXTRACTED, _set(article.id, column_id=record.column_id, **_dated(record)))
-    if record.body != current.body:  # a caption or a 来源 fixed: the links stand as they are
-        _refresh_fingerprints(db, article.id, record)
-        _relink(db, article.id, record, visit.seen_at)
+    # A caption or a 来源 fixed: the links, a function of bodies and dates, stand as they are.
+    if record.body != current.body or record.published_on != current.published_on:
+        _follow_body(db, article.id, record, visit.seen_at, new=False)
     return Result(Outcome.NEW_VERSION, article.id)

@@ -1,6 +1,6 @@
-"""Near-duplicate candidates are the articles sharing the most LSH bands with a new one, at
-most `storage.neardup_links.MAX_CANDIDATES`: a band shared with a crowd of formulaic texts does
-not make every insert read the crowd, and does not hide the real original."""
+"""Near-duplicate candidates are the articles sharing an LSH band key held by at most
+`storage.neardup_links.PER_BAND` articles: a key shared with a crowd of formulaic texts does not
+make every insert read the crowd, and does not hide the real original."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def test_the_original_is_found_past_a_crowd_sharing_one_band(
     assert len(set(keys) & set(neardup.lsh_keys(original_body))) >= 2
     with sessions.begin() as session:
         # six formulaic articles, archived before the original, that share one band key with
-        # the edited copy (lower ids: a cap that kept the first ids found would miss it)
+        # the edited copy (lower ids: a cap that kept the first ids found would miss it); the
+        # key, crowded, is skipped
         crowd = [
             storage.record_article(
                 session, record(n, f"Notice {n}", f"Unrelated notice number {n} on water."), SEEN
@@ -48,7 +49,7 @@ def test_the_original_is_found_past_a_crowd_sharing_one_band(
         session.execute(
             insert(NearDuplicateBand), [{"band_key": keys[0], "article_id": i} for i in crowd]
         )
-    monkeypatch.setattr(neardup_links, "MAX_CANDIDATES", 3)
+    monkeypatch.setattr(neardup_links, "PER_BAND", 3)
     with sessions.begin() as session:
         copy = storage.record_article(
             session, replace(record(9, "", edited_body), title=original["title"]), SEEN
@@ -62,8 +63,8 @@ def test_the_original_is_found_past_a_crowd_sharing_one_band(
 def test_a_crowded_band_key_does_not_hide_the_original(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Under a band key the original shares, six newer articles: with only the 2 newest read
-    per key, the original still comes through the other keys it shares."""
+    """Under a band key the original shares, six newer articles: with that key crowded (more
+    than 2), the original still comes through the other keys it shares."""
     pair = json.loads(PAIRS.read_text("utf-8"))[1]
     original = json.loads((SITE / pair["original"]).read_text("utf-8"))
     original_body, edited_body = "\n\n".join(original["body"]), "\n\n".join(pair["body"])
