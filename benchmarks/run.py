@@ -21,6 +21,7 @@ from benchmarks import (
     b2_incremental,
     b3_archive,
     b4_memory,
+    b5_reextract,
     b6_cost,
     b6_memory,
     b6_text,
@@ -32,7 +33,9 @@ WORKDIR = Path("/tmp/govcrawler-bench")
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Run govcrawler's benchmarks.")
-    p.add_argument("benches", nargs="*", choices=["b1", "b2", "b3", "b4", "b6", []], default=[])
+    p.add_argument(
+        "benches", nargs="*", choices=["b1", "b2", "b3", "b4", "b5", "b6", []], default=[]
+    )
     p.add_argument("--all", action="store_true", help="run B1 to B6 (what `make bench` runs)")
     p.add_argument("--workdir", type=Path, default=WORKDIR, help="sites, archives, results")
     p.add_argument("--results", type=Path, default=RESULTS, help="the Markdown file written")
@@ -43,6 +46,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--b3-budget", type=float, default=7200, help="B3 build budget, seconds")
     p.add_argument("--b3-batch", type=int, default=500, help="B3 articles per transaction")
     p.add_argument("--b4-pages", type=int, default=100_000)
+    p.add_argument("--b5-size", type=int, default=100_000, help="B5 archive (articles)")
+    p.add_argument("--b5-rounds", type=int, default=3, help="B5 interleaved rounds")
+    p.add_argument("--b5-slice", type=int, default=5_000, help="B5 articles per timed run")
     p.add_argument(
         "--b6-parts",
         default="text,cost,memory",
@@ -68,6 +74,8 @@ def bench(name: str, args: argparse.Namespace) -> list[Section]:
         return [b3_archive.run(work, args.b3_size, args.b3_budget, args.b3_batch)]
     if name == "b4":
         return [b4_memory.run(work, args.b4_pages)]
+    if name == "b5":
+        return [b5_reextract.run(work, args.b5_size, args.b5_rounds, args.b5_slice)]
     sections = []
     parts = [part.strip() for part in args.b6_parts.split(",") if part.strip()]
     for part in parts:  # each its own sections: a part may run again alone

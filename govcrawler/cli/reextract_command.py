@@ -20,6 +20,7 @@ from govcrawler.cli.common import (
 from govcrawler.cli.lock import ArchiveLock, ArchiveLocked, lock_path
 from govcrawler.crawl.faults import KillSwitch
 from govcrawler.reextraction.pages import SPIDER_KINDS, Selection
+from govcrawler.reextraction.pool import default_workers
 from govcrawler.reextraction.run import BATCH
 from govcrawler.reextraction.run import reextract as run_reextraction
 
@@ -28,10 +29,24 @@ def _problem(line: str) -> None:
     click.echo(f"problem: {line}", err=True)
 
 
+def _ids(given: str | None) -> tuple[int | None, int | None]:
+    if given is None:
+        return None, None
+    first, dash, last = given.partition("-")
+    if not first.isdigit() or (dash and not last.isdigit()):
+        raise click.BadParameter(f"not an id or a range of ids: {given!r}", param_hint="--id")
+    return int(first), int(last) if dash else None
+
+
 @main.command()
 @click.option("--spider", type=click.Choice(sorted(SPIDER_KINDS)), help="Only its pages.")
 @click.option("--since", metavar="YYYY-MM-DD", help="Only pages captured on or after this day.")
-@click.option("--id", "article_id", type=int, metavar="N", help="Only this article or document.")
+@click.option(
+    "--id",
+    "article_id",
+    metavar="N|N-M",
+    help="Only this article or document (N-M: those with ids from N to M).",
+)
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option(
     "--batch",
@@ -40,15 +55,24 @@ def _problem(line: str) -> None:
     show_default=True,
     help="Pages per transaction (a killed run loses at most one).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=default_workers,
+    show_default="the CPU count",
+    envvar="GOVCRAWLER_REEXTRACT_WORKERS",
+    help="Processes that extract, while this one writes (0: extract in this one too).",
+)
 @json_option
 @database_option
 @one_line_errors
 def reextract(
     spider: str | None,
     since: str | None,
-    article_id: int | None,
+    article_id: str | None,
     dry_run: bool,
     batch: int,
+    workers: int,
     as_json: bool,
     database: str,
 ) -> None:
@@ -59,17 +83,21 @@ def reextract(
     `show --versions` say so), never an edit by the site; an unchanged one writes nothing.
     --dry-run prints what would change, field by field, with a few diffs (--json: every page
     that changes, with its fields). Safe to kill and rerun; holds the archive's lock, as a
-    crawl does. One line on stderr per page that cannot be re-extracted.
+    crawl does. One line on stderr per page that cannot be re-extracted. The extraction runs
+    in --workers processes (default: one per CPU; 0: none) a few batches ahead of the one
+    writer, which applies the results in id order: the same archive as with 0.
 
     Example: govcrawler reextract --spider sc_zwgk --dry-run
     """
     kind = SPIDER_KINDS[spider] if spider else None
-    selection = Selection(kind, parse_since(since), article_id)
+    selection = Selection(kind, parse_since(since), *_ids(article_id))
     if dry_run:
         engine = storage.open_archive(database, read_only=True)
         try:
             sessions = storage.session_factory(engine)
-            report = run_reextraction(sessions, selection, False, _problem, batch=batch)
+            report = run_reextraction(
+                sessions, selection, False, _problem, workers=workers, batch=batch
+            )
         finally:
             engine.dispose()
     else:
@@ -80,7 +108,7 @@ def reextract(
                     kill_switch = KillSwitch(defaults.GOVCRAWLER_KILL_AT)
                     sessions = storage.session_factory(engine)
                     report = run_reextraction(
-                        sessions, selection, True, _problem, kill_switch, batch=batch
+                        sessions, selection, True, _problem, kill_switch, workers, batch
                     )
                 finally:
                     engine.dispose()

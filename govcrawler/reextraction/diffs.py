@@ -29,6 +29,47 @@ class Change:
     fields: dict[str, str]  # field -> a diff (or old → new)
 
 
+@dataclass(frozen=True)
+class Current:
+    """What the writer needs of an article's current version to pass over an unchanged result
+    without loading the version."""
+
+    url: str
+    canonical_id: str
+    digest: str
+    attachments: Any
+    is_document: bool
+
+    def unchanged_by(self, record: storage.ArticleRecord) -> bool:
+        """True when `change_of` would certainly find nothing: an article's digest covers every
+        compared field but its attachments (compared here as stored). Anything else, a
+        document among them, is left to `change_of`."""
+        return (
+            not self.is_document
+            and record.document is None
+            and record.digest == self.digest
+            and record.attachments == self.attachments
+        )
+
+
+def currents(session: Session, article_ids: list[int]) -> dict[int, Current]:
+    """The current version of each of these articles, in one statement."""
+    query = (
+        select(
+            Article.id,
+            Article.url,
+            Article.canonical_id,
+            ArticleVersion.content_digest,
+            ArticleVersion.attachments,
+            DocumentVersion.version_id.is_not(None),
+        )
+        .join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
+        .outerjoin(DocumentVersion, DocumentVersion.version_id == ArticleVersion.id)
+        .where(Article.id.in_(article_ids))
+    )
+    return {row[0]: Current(*row[1:]) for row in session.execute(query)}
+
+
 def change_of(session: Session, record: storage.ArticleRecord, article_id: int) -> Change | None:
     """How `record` differs from the article's current version (None: it does not). Unchanged
     as the write path decides: the same digest and no compared field apart."""

@@ -7,6 +7,7 @@ values (picklable both ways) and touches no archive; the writer stays in one pro
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, replace
 
 import storage
@@ -32,6 +33,8 @@ class CapturedPage:
     content_type: str | None
     capture_id: int
     unreadable: str | None = None  # why the capture's bytes could not be read back
+    # `body` as the archive stores it (zlib): decompressed by `extract_page`, in the worker
+    compressed: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,14 @@ def extract_page(page: CapturedPage) -> Extracted:
     record made by re-extraction, with its derived values computed here, off the writer."""
     if page.unreadable is not None:
         return Extracted(page.article_id, page.capture_id, problem=page.unreadable)
-    text, _encoding = page_text(page.body, page.content_type)
+    body = page.body
+    if page.compressed:
+        try:
+            body = zlib.decompress(body)
+        except zlib.error as error:
+            problem = f"the capture's body does not decompress ({error})"
+            return Extracted(page.article_id, page.capture_id, problem=problem)
+    text, _encoding = page_text(body, page.content_type)
     try:
         if page.kind == DOCUMENT:
             item = clean_document(DocumentPage(document_from_page(text, page.url), None))  # type: ignore[arg-type]

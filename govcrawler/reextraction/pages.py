@@ -10,7 +10,6 @@ sc_zwgk spider's; any other article through `article_from_page`, the English spi
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,11 +25,12 @@ SPIDER_KINDS = {"sc_open_governance": ARTICLE, "sc_zwgk": DOCUMENT}
 
 @dataclass(frozen=True)
 class Selection:
-    """`--spider`, `--since` (the capture fetched at or after), `--id`."""
+    """`--spider`, `--since` (the capture fetched at or after), `--id N` or `--id N-M`."""
 
     kind: str | None = None
     since: datetime | None = None
-    article_id: int | None = None
+    article_id: int | None = None  # the first id (the only one, without `last_id`)
+    last_id: int | None = None
 
 
 def _latest_capture_id() -> ScalarSelect[int]:
@@ -74,7 +74,9 @@ def batch_of(session: Session, selection: Selection, after: int, size: int) -> l
         .order_by(Article.id)
         .limit(size)
     )
-    if selection.article_id is not None:
+    if selection.article_id is not None and selection.last_id is not None:
+        query = query.where(Article.id.between(selection.article_id, selection.last_id))
+    elif selection.article_id is not None:
         query = query.where(Article.id == selection.article_id)
     if selection.since is not None:
         query = query.where(latest.fetched_at >= selection.since)
@@ -82,29 +84,20 @@ def batch_of(session: Session, selection: Selection, after: int, size: int) -> l
         query = query.where(is_document if selection.kind == DOCUMENT else ~is_document)
     pages = []
     for row in session.execute(query):
-        body, unreadable = _body(row.body if row.body is not None else row.original_body)
+        body = row.body if row.body is not None else row.original_body
         pages.append(
             CapturedPage(
                 article_id=row.id,
                 kind=DOCUMENT if row.is_document else ARTICLE,
                 url=row.final_url,
-                body=body,
+                body=body or b"",
                 content_type=_content_type(row.headers or {}),
                 capture_id=row.capture_id,
-                unreadable=unreadable,
+                unreadable=None if body is not None else "the capture keeps no body",
+                compressed=True,  # decompressed where it is extracted
             )
         )
     return pages
-
-
-def _body(stored: bytes | None) -> tuple[bytes, str | None]:
-    """A capture's raw bytes, or why they cannot be had (a problem of that page only)."""
-    if stored is None:
-        return b"", "the capture keeps no body"
-    try:
-        return zlib.decompress(stored), None
-    except zlib.error as error:
-        return b"", f"the capture's body does not decompress ({error})"
 
 
 def _content_type(headers: dict[str, str]) -> str | None:
