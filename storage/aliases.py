@@ -98,4 +98,4 @@ def _add_alias(
             **_dated(record),
         ),
     )
-    _refresh_fingerprints(db, article.id, record)
+    _refresh_fingerprints(db, article.id, record, seen_at)

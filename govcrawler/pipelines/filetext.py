@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-import os
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -58,7 +57,6 @@ class FileTextPipeline:
             max_workers=self.workers,
             mp_context=context,
             initializer=start_child,
-            initargs=(os.getpid(),),
         )
 
     def close_spider(self) -> None:

@@ -174,7 +174,7 @@ _state: _Archive | None = None
 
 def _start(config: WriterConfig, crawl_pid: int, logs: Any) -> None:
     global _state
-    start_child(crawl_pid)
+    start_child()
     root = logging.getLogger()
     root.handlers[:] = [QueueHandler(logs)]
     root.setLevel(config.log_level)

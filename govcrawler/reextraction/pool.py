@@ -10,22 +10,20 @@ A worker that dies (the OOM killer, a crash in a C library) breaks the executor 
 task in it. The batches it held are extracted again one page at a time in a new pool, so the
 page it died on is found and reported as that page's problem, and the rest are extracted; if
 workers keep dying on page after page, the run goes on in this process, with one line said.
-Workers ignore Ctrl-C (the writer decides what a stop is) and exit when the writer dies, even
-by SIGKILL: an orphan would hold the caller's pipes open.
+Workers start as every worker process does (`govcrawler.crawl.children`): they ignore the
+group's stop signals (the writer decides what a stop is) and exit when the writer dies.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing.connection import wait
 
+from govcrawler.crawl.children import start_child
 from govcrawler.reextraction.extraction import CapturedPage, Extracted, extract_page
 
 DIED = "its extraction worker died on it"
@@ -43,18 +41,6 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def _worker_start() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
-
-
-def _exit_with(sentinel: int) -> None:
-    wait([sentinel])  # readable once the parent is gone
-    os._exit(1)
 
 
 @dataclass
@@ -94,7 +80,7 @@ class ExtractionPool:
             # "spawn", as the crawl's text pool: no copy of the writer's open connections.
             context = multiprocessing.get_context("spawn")
             self.executor = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_worker_start
+                self.workers, mp_context=context, initializer=start_child
             )
         return self.executor
 
