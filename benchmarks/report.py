@@ -21,7 +21,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 FINDINGS = "<!-- findings: written by hand, kept when the runner rewrites this file -->"
-ORDER = ("b1", "b2", "b3", "b4", "b6t", "b6w", "b6g", "b6m")
+ORDER = ("b1", "b2", "b3", "b4", "b5", "b6t", "b6w", "b6g", "b6m")
 
 
 @dataclass
