@@ -4,8 +4,9 @@ Both crawl the same synthetic site through govcrawler's replay download handler,
 concurrency of govcrawler's replay crawls (8 requests): (a) `benchmarks.bare_spider`, parsel
 extraction into plain dicts, no pipelines; (b) `govcrawler crawl --replay` into a fresh
 archive, written by its writer process (`GOVCRAWLER_ARCHIVE_WRITER=process`, a replay's
-default); (c) the same with the archive written in the crawl's thread (`inline`). Runs alternate a, b, c, then c, b, a, `repeats` times; each figure is the median of the
-runs, and each ratio the median of the ratios of paired runs. CPU time is the crawling
+default); (c) the same with the archive written in the crawl's thread (`inline`). Runs
+alternate a, b, c, then c, b, a, `repeats` times; each figure is the median of the runs, and
+each ratio the median of the ratios of paired runs. CPU time is the crawling
 process's with its children (user + system: the writer process's too); "net" figures subtract
 the median wall or CPU time of the same crawler over a one-article site (interpreter start,
 imports, opening the archive: a constant per run, not throughput).

@@ -36,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "benches", nargs="*", choices=["b1", "b2", "b3", "b4", "b5", "b6", []], default=[]
     )
-    p.add_argument("--all", action="store_true", help="run B1 to B6, B5 included (what `make bench` runs)")
+    p.add_argument("--all", action="store_true", help="run B1 to B6 (what `make bench` runs)")
     p.add_argument("--workdir", type=Path, default=WORKDIR, help="sites, archives, results")
     p.add_argument("--results", type=Path, default=RESULTS, help="the Markdown file written")
     p.add_argument("--b1-articles", type=int, default=3000, help="B1 site size (articles)")
