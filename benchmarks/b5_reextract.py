@@ -154,6 +154,11 @@ def timed(archive: Path, args: list[str]) -> dict:
 
 
 def run(workdir: Path, size: int = 100_000, rounds: int = 3, slice_size: int = 5_000) -> Section:
+    if rounds * len(MODES) * slice_size > size:  # each timed run takes ids no other run had
+        raise ValueError(
+            f"B5: {rounds} rounds of {len(MODES)} runs of {slice_size:,} articles need more than "
+            f"the archive's {size:,}: give a smaller --b5-slice"
+        )
     pristine = workdir / "b5-archive" / f"archive-{size}.sqlite3"  # kept: run.py spares it
     build_s = build(pristine, size)
     print(f"  B5 archive of {size:,} built in {build_s:.0f} s", flush=True)

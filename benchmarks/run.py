@@ -48,7 +48,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--b4-pages", type=int, default=100_000)
     p.add_argument("--b5-size", type=int, default=100_000, help="B5 archive (articles)")
     p.add_argument("--b5-rounds", type=int, default=3, help="B5 interleaved rounds")
-    p.add_argument("--b5-slice", type=int, default=5_000, help="B5 articles per timed run")
+    p.add_argument("--b5-slice", type=int, default=10_000, help="B5 articles per timed run")
     p.add_argument(
         "--b6-parts",
         default="text,cost,memory",
