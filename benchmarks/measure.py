@@ -118,9 +118,16 @@ def _role(pid: int) -> str:
         return "gone"
     if "resource_tracker" in command:
         return "resource tracker"
-    if "spawn_main" in command or "forkserver" in command:
-        return "text worker"  # multiprocessing's: the pool of GOVCRAWLER_TEXT_WORKERS
+    if "spawn_main" in command or "forkserver" in command:  # a worker: its name says which
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            return "gone"
+        return {"gc-text": "text worker", "gc-writer": "archive writer"}.get(name, name)
     return command[:80]
+
+
+_NAMED = ("crawl", "text worker", "archive writer", "resource tracker")
 
 
 def _sample_processes(result: Run, pid: int, elapsed: float) -> None:
@@ -133,6 +140,8 @@ def _sample_processes(result: Run, pid: int, elapsed: float) -> None:
         if process is None:
             process = Process(each, "crawl" if each == pid else _role(each))
             result.processes.append(process)
+        elif process.role not in _NAMED:  # a worker names itself once it has started
+            process.role = _role(each)
         process.samples.append((elapsed, memory[0]))
         process.peak_rss_mb, process.cpu_s = memory[1], cpu
 

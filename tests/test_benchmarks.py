@@ -91,8 +91,9 @@ def check(section: Section, rows: int) -> None:
 @pytest.mark.bench
 def test_b1_smoke(tmp_path: Path) -> None:
     section = b1_pipeline.run(tmp_path, articles=40, columns=2, repeats=1)
-    check(section, 3)
-    pages = [r["pages"] for r in section.data["runs"]["a"] + section.data["runs"]["b"]]
+    check(section, 5)  # three crawlers and two ratios
+    runs = section.data["runs"]
+    pages = [r["pages"] for r in runs["a"] + runs["b"] + runs["c"]]
     assert min(pages) >= 40
 
 

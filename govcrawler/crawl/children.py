@@ -17,8 +17,11 @@ import threading
 from multiprocessing.connection import wait
 
 
-def start_child() -> None:
-    """Call first in a worker process started by `multiprocessing`."""
+def start_child(role: str) -> None:
+    """Call first in a worker process started by `multiprocessing`; `role` names it to the
+    system (`ps -o comm`, `top`: `gc-writer`, `gc-text`, `gc-extract`), where every spawned
+    worker's command line is the same."""
+    _name(f"gc-{role}")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     parent = multiprocessing.parent_process()
@@ -30,3 +33,11 @@ def _exit_with(sentinel: int) -> None:
     """Quit, mid-work or not (a transaction under way is rolled back), once the parent is gone."""
     wait([sentinel])  # readable once the parent is gone
     os._exit(1)
+
+
+def _name(name: str) -> None:
+    try:
+        with open("/proc/self/comm", "w", encoding="ascii") as comm:
+            comm.write(name[:15])
+    except OSError:  # not Linux: the name is only a convenience
+        pass

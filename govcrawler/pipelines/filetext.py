@@ -57,6 +57,7 @@ class FileTextPipeline:
             max_workers=self.workers,
             mp_context=context,
             initializer=start_child,
+            initargs=("text",),
         )
 
     def close_spider(self) -> None:

@@ -177,7 +177,7 @@ _state: _Archive | None = None
 
 def _start(config: WriterConfig, crawl_pid: int, logs: Any) -> None:
     global _state
-    start_child()
+    start_child("writer")
     root = logging.getLogger()
     root.handlers[:] = [QueueHandler(logs)]
     root.setLevel(config.log_level)

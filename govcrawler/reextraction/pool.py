@@ -80,7 +80,7 @@ class ExtractionPool:
             # "spawn", as the crawl's text pool: no copy of the writer's open connections.
             context = multiprocessing.get_context("spawn")
             self.executor = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=start_child
+                self.workers, mp_context=context, initializer=start_child, initargs=("extract",)
             )
         return self.executor
 
