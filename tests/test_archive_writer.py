@@ -35,6 +35,7 @@ from govcrawler.pipelines.writer import (
 )
 from tests.conftest import fixture_pages, scrapy_crawl, sqlite_url
 from tests.test_crash_safety import snapshot
+from tests.test_operations import committed, stopped_run
 
 ROOT = Path(__file__).resolve().parent.parent
 # Beyond the crash-safety snapshot: every capture and every recorded change. (Not in id
@@ -138,30 +139,15 @@ def test_a_signal_to_the_process_group_stops_the_crawl_gracefully(tmp_path: Path
         start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not _articles(database):
+    while time.monotonic() < deadline and not committed(database):
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr[-2000:]
-    with sqlite3.connect(database) as connection:
-        (outcome,) = connection.execute("SELECT outcome FROM crawl_run").fetchone()
-        stored = connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-        captured = connection.execute(
-            "SELECT COUNT(*) FROM captures WHERE article_id IS NOT NULL AND status = 200"
-        ).fetchone()[0]
+    outcome, stored, captured = stopped_run(database)
     assert outcome == "interrupted"
     assert stored > 0 and captured >= stored
     assert "archive write failed" not in stderr
-
-
-def _articles(database: Path) -> int:
-    if not database.exists():
-        return 0
-    try:
-        with sqlite3.connect(database) as connection:
-            return int(connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
-    except sqlite3.Error:
-        return 0
 
 
 # --- the writer process itself -------------------------------------------------------------

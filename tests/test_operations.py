@@ -109,6 +109,15 @@ def test_sigterm_finishes_the_batch_and_exits_cleanly(tmp_path: Path) -> None:
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr[-2000:]
+    outcome, stored, captured = stopped_run(database)
+    assert outcome == "interrupted"
+    assert 0 < stored < 35
+    assert captured >= stored  # every stored article has its capture: the batch was whole
+
+
+def stopped_run(database: Path) -> tuple[str, int, int]:
+    """A stopped crawl's archive, checked whole: its run's outcome, the articles stored and the
+    article captures."""
     with sqlite3.connect(database) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         (outcome,) = connection.execute("SELECT outcome FROM crawl_run").fetchone()
@@ -116,9 +125,7 @@ def test_sigterm_finishes_the_batch_and_exits_cleanly(tmp_path: Path) -> None:
         captured = connection.execute(
             "SELECT COUNT(*) FROM captures WHERE article_id IS NOT NULL AND status = 200"
         ).fetchone()[0]
-    assert outcome == "interrupted"
-    assert 0 < stored < 35
-    assert captured >= stored  # every stored article has its capture: the batch was whole
+    return outcome, stored, captured
 
 
 def committed(database: Path) -> bool:
